@@ -1,0 +1,1 @@
+"""Index: chunks of every note, their embeddings in Chroma and their keyword tokens."""

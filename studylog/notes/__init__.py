@@ -1,0 +1,1 @@
+"""Notes: the user's daily Markdown files, the source of truth."""
