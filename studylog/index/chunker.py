@@ -104,7 +104,7 @@ def _hard_split(block: str, size: int) -> list[str]:
         if not unit:
             continue
         while len(unit) > size:
-            pieces.append((current + unit[: size - len(current)]))
+            pieces.append(current + unit[: size - len(current)])
             unit = unit[size - len(current):]
             current = ""
         if len(current) + len(unit) > size and current:

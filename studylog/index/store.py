@@ -103,8 +103,24 @@ class ChromaStore:
         return cls(client, embedder, url)
 
     @staticmethod
+    def forget_client(folder: Path) -> None:
+        """Drop chromadb's per-path client cache, which would otherwise keep the old files open."""
+        try:
+            from chromadb.api.shared_system_client import SharedSystemClient
+        except ImportError:
+            return
+        system = SharedSystemClient._identifier_to_system.pop(str(folder), None)
+        getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(str(folder), None)
+        if system is not None:
+            try:
+                system.stop()
+            except Exception:
+                pass
+
+    @staticmethod
     def move_aside(folder: Path) -> Path:
         """Move a damaged index folder out of the way (kept for inspection) and return where."""
+        ChromaStore.forget_client(folder)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         target = folder.with_name(f"{folder.name}.broken-{stamp}")
         shutil.move(str(folder), str(target))

@@ -7,6 +7,21 @@ import tempfile
 from pathlib import Path
 
 
+def _read_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+# Read once at import: os.umask is process-wide and changing it later would race other threads.
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
+
+
+def _default_mode() -> int:
+    """What a plain open() would give a new file (mkstemp's 0600 would hide notes from other tools)."""
+    return _NEW_FILE_MODE
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temp file in the same folder, fsync, then rename."""
     path = Path(path)
@@ -16,8 +31,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             tmp.write(data)
             tmp.flush()
             os.fsync(tmp.fileno())
-        if path.exists():
-            os.chmod(tmp_name, path.stat().st_mode & 0o777)
+        os.chmod(tmp_name, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         os.replace(tmp_name, path)
     except BaseException:
         try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class SectionKind(str, Enum):
+class SectionKind(StrEnum):
     """The daily template's sections, recognised in Korean or English."""
 
     SCRUM = "scrum"
@@ -31,7 +31,7 @@ class Section:
     start_line: int  # 0-based line of the heading in the note body (file line offset applied)
 
 
-class DateSource(str, Enum):
+class DateSource(StrEnum):
     FRONT_MATTER = "front_matter"
     FILE_NAME = "file_name"
     DATE_LINE = "date_line"

@@ -1,0 +1,211 @@
+"""`studylog …`: every main job from the command line, `--json` for scripting.
+
+Imports stay inside the handlers so `studylog --version` and the GUI start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from studylog import __version__
+
+
+class CliError(Exception):
+    """A user-facing failure: printed to stderr, exit status 1."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(text)
+
+
+def _service(args: argparse.Namespace):
+    from studylog.service import StudyLogService
+
+    vault = Path(args.vault).expanduser() if getattr(args, "vault", None) else None
+    return StudyLogService(vault=vault)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    service = _service(args)
+    path, created = service.new_note(args.date or dt.date.today(), args.lang)
+    _emit(args, {"path": str(path), "created": created},
+          f"{'created' if created else 'exists, left as is'}: {path}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    service = _service(args)
+    report = service.import_folder(Path(args.source), dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return 1 if report.count("error") else 0
+    verb = "would import" if args.dry_run else "imported"
+    for action in report.actions:
+        flag = " (date from file time)" if action.date_source == "mtime" else ""
+        line = f"{action.action:15} {action.source} -> {action.target}{flag}"
+        print(line + (f"  [{action.message}]" if action.message else ""))
+    summary = report.to_dict()
+    print(f"{verb} {summary['copied']} notes ({summary['kept_both']} kept beside a different note of "
+          f"the same date), {summary['identical']} already present, {summary['errors']} unreadable")
+    return 1 if report.count("error") else 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from studylog.config import load_settings, save_settings
+    from studylog.notes.vault import Vault
+
+    vault = Vault(Path(args.folder).expanduser().resolve())
+    vault.check()
+    settings = load_settings()
+    settings.vault = str(vault.root)
+    settings.recent_vaults = [str(vault.root)] + [v for v in settings.recent_vaults if v != str(vault.root)][:9]
+    path = save_settings(settings)
+    count = sum(1 for _ in vault.note_files())
+    _emit(args, {"vault": str(vault.root), "notes": count, "settings": str(path)},
+          f"vault is now {vault.root} ({count} Markdown files, used in place); saved to {path}")
+    return 0
+
+
+def _progress_printer(enabled: bool):
+    if not enabled:
+        return None
+
+    def show(done: int, total: int, message: str) -> None:
+        print(f"\r{message}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    service = _service(args)
+    report = service.index(progress=_progress_printer(not args.json and sys.stderr.isatty()), rebuild=args.rebuild)
+    for line in report.errors + report.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    s = report.summary()
+    _emit(args, s, f"notes {s['notes']}, chunks {s['chunks']}, embedded {s['embedded']}, "
+                   f"deleted {s['deleted']}, {s['seconds']:.2f} s")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    service = _service(args)
+    service.preload_tokenizer()
+    service.vault.check()
+    if service.store().count() == 0:
+        raise CliError("the index is empty: run `studylog index` first")
+    for query in args.queries:
+        result = service.search(query, k=args.k, since=args.since, until=args.until, mode=args.mode)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            continue
+        scope = f"  [{result.scope.label}]" if result.scope else ""
+        print(f"» {query}{scope}")
+        if result.message:
+            print(f"  {result.message}")
+        for n, hit in enumerate(result.hits, 1):
+            print(f"  {n}. {hit.date}  {hit.heading_path or hit.section}  ({hit.path}:{hit.start_line + 1}, {hit.score:.4f})")
+            print(f"     {hit.snippet(160)}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checks = _service(args).doctor()
+    if args.json:
+        print(json.dumps([c.__dict__ for c in checks], ensure_ascii=False))
+    else:
+        for c in checks:
+            print(f"[{'ok' if c.ok else '!!'}] {c.name}: {c.detail}" + (f"\n      → {c.fix}" if c.fix and not c.ok else ""))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from studylog.bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studylog", description="Your study log: write, search, ask.")
+    parser.add_argument("--version", action="version", version=f"studylog {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--vault", metavar="DIR", help="vault folder (default: settings or STUDYLOG_VAULT)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("new", parents=[common], help="create a day's note from the template")
+    p.add_argument("--date", type=_date, help="YYYY-MM-DD (default today)")
+    p.add_argument("--lang", choices=["ko", "en"], help="template language")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("import", parents=[common], help="copy a folder of Markdown notes into the vault")
+    p.add_argument("source", metavar="DIR")
+    p.add_argument("--dry-run", action="store_true", help="only list what would happen")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("open", parents=[common], help="use a folder of notes as the vault, in place")
+    p.add_argument("folder", metavar="DIR")
+    p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("index", parents=[common], help="index new and changed notes")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="hybrid search over all notes")
+    p.add_argument("queries", nargs="+", metavar="QUERY")
+    p.add_argument("-k", type=int, default=5, help="results per query (default 5)")
+    p.add_argument("--since", type=_date, metavar="D")
+    p.add_argument("--until", type=_date, metavar="D")
+    p.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("doctor", parents=[common], help="check the installation")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search)")
+    p.add_argument("what", choices=["index", "search"])
+    p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench)")
+    p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
+    p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from studylog.index.embedders import EmbedderError
+    from studylog.index.store import IndexError_
+    from studylog.notes.model import NoteError
+    from studylog.notes.vault import VaultError
+
+    try:
+        return int(args.func(args) or 0)
+    except (CliError, VaultError, NoteError, IndexError_, EmbedderError, ValueError) as exc:
+        print(f"studylog: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("studylog: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

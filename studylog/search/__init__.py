@@ -1,0 +1,1 @@
+"""Search: keyword and vector retrieval, fused; date scoping."""

@@ -1,0 +1,179 @@
+"""Hybrid retrieval: date scope -> keyword (BM25) + vector (Chroma) -> RRF -> one hit per note."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from studylog.index.embedders import Embedder
+from studylog.index.store import ChromaStore
+from studylog.search.dates import (
+    DateScope,
+    intersect,
+    parse_date_scope,
+    scope_from_options,
+    strip_date_phrase,
+)
+from studylog.search.fusion import reciprocal_rank_fusion
+from studylog.search.keyword import KeywordIndex
+
+MODES = ("hybrid", "vector", "keyword")
+SNIPPET_CHARS = 280
+
+
+@dataclass
+class SearchHit:
+    chunk_id: str
+    date: str
+    path: str
+    section: str
+    heading: str
+    heading_path: str
+    start_line: int
+    score: float
+    text: str  # the chunk's section text (without the date/heading header line)
+
+    def snippet(self, limit: int = SNIPPET_CHARS) -> str:
+        flat = " ".join(self.text.split())
+        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+    def to_json(self) -> dict:
+        return {
+            "date": self.date,
+            "path": self.path,
+            "section": self.section,
+            "heading_path": self.heading_path,
+            "line": self.start_line,
+            "score": round(self.score, 6),
+            "text": self.snippet(),
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[SearchHit] = field(default_factory=list)
+    scope: DateScope | None = None
+    message: str = ""  # e.g. "no note on 2026-10-18" when the date scope matches nothing
+
+    def to_json(self) -> dict:
+        out = {"query": self.query, "hits": [h.to_json() for h in self.hits]}
+        if self.scope is not None:
+            out["scope"] = {"start": self.scope.start.isoformat(), "end": self.scope.end.isoformat()}
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+def _body(document: str) -> str:
+    """Chunk text minus its first line (the `date · heading path` header)."""
+    return document.split("\n", 1)[1] if "\n" in document else document
+
+
+class HybridSearcher:
+    def __init__(
+        self,
+        store: ChromaStore | None,
+        keyword: KeywordIndex,
+        embedder: Embedder | None,
+        vector_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.keyword = keyword
+        self.embedder = embedder
+        self.weights = (vector_weight, keyword_weight)
+
+    def resolve_scope(
+        self, query: str, since: dt.date | None, until: dt.date | None, today: dt.date | None
+    ) -> DateScope | None:
+        today = today or dt.date.today()
+        return intersect(parse_date_scope(query, today), scope_from_options(since, until))
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        today: dt.date | None = None,
+        mode: str = "hybrid",
+        per_note: bool = True,
+    ) -> SearchResult:
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        result = SearchResult(query=query)
+        scope = self.resolve_scope(query, since, until, today)
+        result.scope = scope
+        date_range = None
+        if scope is not None:
+            if scope.is_empty:
+                result.message = "the dates in the question and the options do not overlap"
+                return result
+            date_range = (scope.start_int, scope.end_int)
+            if not any(date_range[0] <= d <= date_range[1] for d in self.keyword.dates()):
+                result.message = f"no note on {scope.label}"
+                return result
+        text = strip_date_phrase(query, scope) if scope and scope.matched else query
+        pool = max(30, k * 6)
+        candidates: dict[str, SearchHit] = {}
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+
+        if mode in ("hybrid", "vector") and self.store is not None and self.embedder is not None:
+            where = None
+            if date_range:
+                where = {"$and": [{"date": {"$gte": date_range[0]}}, {"date": {"$lte": date_range[1]}}]}
+            vector_hits = self.store.query(self.embedder.embed_query(text or query), pool, where)
+            rankings.append([h.id for h in vector_hits])
+            weights.append(self.weights[0])
+            for h in vector_hits:
+                candidates[h.id] = self._hit(h.id, h.metadata, _body(h.document), 1.0 - h.distance)
+        if mode in ("hybrid", "keyword"):
+            keyword_hits = self.keyword.search(text or query, pool, date_range)
+            if not keyword_hits and date_range and not text.strip():
+                # The question is only a date ("2026-10-14 노트"): every chunk of those days.
+                keyword_hits = [
+                    (cid, 0.0) for cid, e in self.keyword.entries.items()
+                    if date_range[0] <= e.date <= date_range[1]
+                ][:pool]
+            rankings.append([cid for cid, _ in keyword_hits])
+            weights.append(self.weights[1])
+            for cid, score in keyword_hits:
+                if cid not in candidates:
+                    entry = self.keyword.get(cid)
+                    if entry is not None:
+                        candidates[cid] = self._hit(cid, entry.meta, _body(entry.meta.get("text", "")), score)
+
+        fused = reciprocal_rank_fusion(rankings, weights) if len(rankings) > 1 else [
+            (cid, candidates[cid].score) for cid in (rankings[0] if rankings else [])
+        ]
+        seen_notes: set[str] = set()
+        for cid, score in fused:
+            hit = candidates.get(cid)
+            if hit is None:
+                continue
+            if per_note:
+                if hit.path in seen_notes:
+                    continue
+                seen_notes.add(hit.path)
+            hit.score = score
+            result.hits.append(hit)
+            if len(result.hits) >= k:
+                break
+        return result
+
+    @staticmethod
+    def _hit(chunk_id: str, meta: dict, body: str, score: float) -> SearchHit:
+        return SearchHit(
+            chunk_id=chunk_id,
+            date=str(meta.get("date_iso", "")),
+            path=str(meta.get("path", "")),
+            section=str(meta.get("section", "")),
+            heading=str(meta.get("heading", "")),
+            heading_path=str(meta.get("heading_path", "")),
+            start_line=int(meta.get("start_line", 0) or 0),
+            score=score,
+            text=body,
+        )
+

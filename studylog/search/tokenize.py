@@ -1,0 +1,100 @@
+"""Keyword tokenizers that make Korean match across spacing and particles.
+
+`어텐션을`, `어텐션이란`, `어텐션에서` all have to find `어텐션`. Two tokenizers:
+- kiwi: morphemes from `kiwipiepy` with particles, endings and punctuation dropped (the
+  better ranker on the fixtures vault, see `studylog bench search`);
+- ngram: Hangul character bigrams + lowercase Latin words (no model, the fallback).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+
+TOKENIZER_VERSION = 1
+
+# Morpheme tags kept: nouns, verb/adjective stems, roots, foreign words, numbers, hanja.
+_KEEP_TAGS = {"NNG", "NNP", "NNB", "NR", "VV", "VA", "XR", "SL", "SN", "SH", "MAG", "NP"}
+_STOP = {
+    # English function words and question words
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from",
+    "is", "are", "was", "were", "be", "been", "do", "did", "does", "i", "my", "me", "we", "you",
+    "it", "this", "that", "what", "which", "who", "how", "why", "when", "where", "about", "again",
+    "can", "could", "should", "would", "have", "has", "had", "not", "so", "as", "into", "than",
+    # Korean question and filler words left after morpheme analysis
+    "뭐", "무엇", "어떻", "어떤", "어디", "언제", "왜", "이", "그", "저", "것", "하", "되", "있",
+    "없", "나", "내", "우리", "정리", "적", "말", "거", "수", "때", "좀", "다시",
+}
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_+#.-]*[A-Za-z0-9+#]|[A-Za-z]")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _normalise_latin(word: str) -> str:
+    word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+class KiwiTokenizer:
+    name = f"kiwi-v{TOKENIZER_VERSION}"
+
+    def __init__(self) -> None:
+        from kiwipiepy import Kiwi
+
+        self._kiwi = Kiwi(num_workers=0)
+        self._lock = threading.Lock()
+
+    def _filter(self, tokens) -> list[str]:
+        out: list[str] = []
+        for token in tokens:
+            if token.tag not in _KEEP_TAGS:
+                continue
+            form = token.form
+            if token.tag == "SL":
+                form = _normalise_latin(form)
+            if form in _STOP or (token.tag in ("VV", "VA", "MAG", "NP") and len(form) < 2):
+                continue
+            out.append(form)
+        return out
+
+    def tokenize(self, text: str) -> list[str]:
+        with self._lock:
+            return self._filter(self._kiwi.tokenize(text))
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        with self._lock:
+            return [self._filter(self._kiwi.tokenize(text)) for text in texts]
+
+
+class NgramTokenizer:
+    name = f"ngram-v{TOKENIZER_VERSION}"
+
+    def tokenize(self, text: str) -> list[str]:
+        out = [_normalise_latin(w) for w in _LATIN.findall(text)]
+        out = [w for w in out if w not in _STOP]
+        out.extend(_NUMBER.findall(text))
+        for run in _HANGUL_RUN.findall(text):
+            if len(run) == 1:
+                out.append(run)
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return out
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        return [self.tokenize(t) for t in texts]
+
+
+_shared: dict[str, object] = {}
+_shared_lock = threading.Lock()
+
+
+def get_tokenizer(kind: str = "kiwi") -> KiwiTokenizer | NgramTokenizer:
+    """A process-wide tokenizer (Kiwi takes ~2 s to load: load it once)."""
+    with _shared_lock:
+        if kind not in _shared:
+            _shared[kind] = KiwiTokenizer() if kind == "kiwi" else NgramTokenizer()
+        return _shared[kind]  # type: ignore[return-value]

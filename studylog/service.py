@@ -1,0 +1,173 @@
+"""One facade over the core for the CLI and the GUI.
+
+It owns the lifetimes of the embedder, the Chroma store, the keyword index and (later) the
+generator, loads each on first use, and hands back plain data. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from studylog.config import Settings, load_settings
+from studylog.index.store import ChromaStore, IndexCorruptError
+from studylog.index.sync import ProgressFn, SyncReport, sync_index
+from studylog.notes.importer import ImportReport, import_folder
+from studylog.notes.model import Note, NoteError
+from studylog.notes.vault import Vault, VaultError
+from studylog.search.keyword import KeywordIndex
+
+
+@dataclass
+class DayInfo:
+    date: dt.date
+    path: Path
+    title: str
+    date_guessed: bool
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+class StudyLogService:
+    def __init__(self, settings: Settings | None = None, vault: Path | None = None, embedder=None) -> None:
+        self.settings = settings or load_settings()
+        self.vault = Vault(Path(vault) if vault else self.settings.vault_path)
+        self._lock = threading.RLock()
+        self._embedder = embedder
+        self._store: ChromaStore | None = None
+        self._keyword: KeywordIndex | None = None
+        self._tokenizer_thread: threading.Thread | None = None
+        self.recovered_from: Path | None = None
+
+    # -- locations -------------------------------------------------------------------------
+    @property
+    def index_dir(self) -> Path:
+        resolved = str(self.vault.root.expanduser().resolve())
+        tag = hashlib.sha1(resolved.encode("utf-8")).hexdigest()[:10]
+        return self.settings.index_dir / f"{self.vault.root.name or 'vault'}-{tag}"
+
+    # -- warm-up ---------------------------------------------------------------------------
+    def preload_tokenizer(self) -> None:
+        """Start loading Kiwi (~2 s, native code) in the background while other work runs."""
+        from studylog.search.tokenize import get_tokenizer
+
+        if self._tokenizer_thread is None:
+            self._tokenizer_thread = threading.Thread(target=get_tokenizer, args=("kiwi",), daemon=True)
+            self._tokenizer_thread.start()
+
+    # -- notes -----------------------------------------------------------------------------
+    def list_days(self) -> list[DayInfo]:
+        days = []
+        for note in self.vault.scan().notes:
+            days.append(DayInfo(note.date, note.path, note.title, note.date_source.value == "mtime"))
+        return sorted(days, key=lambda d: (d.date, str(d.path)))
+
+    def read_note(self, path: Path) -> Note:
+        return self.vault.read(path)
+
+    def save_note(self, path: Path, text: str) -> None:
+        self.vault.write(path, text)
+
+    def new_note(self, date: dt.date | None = None, language: str | None = None) -> tuple[Path, bool]:
+        return self.vault.new_note(date or dt.date.today(), language or self.settings.template_language)
+
+    def import_folder(self, source: Path, dry_run: bool = False) -> ImportReport:
+        return import_folder(source, self.vault, dry_run=dry_run)
+
+    # -- index -----------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from studylog.index.embedders import load_embedder
+
+                self._embedder = load_embedder(self.settings.embedder, self.settings.allow_network)
+            return self._embedder
+
+    def _open_store(self, recover: bool) -> ChromaStore:
+        if self.settings.chroma_mode == "server":
+            return ChromaStore.open_server(self.settings.chroma_url, self.embedder, self.settings.chroma_token)
+        folder = self.index_dir / "chroma"
+        try:
+            return ChromaStore.open_persistent(folder, self.embedder)
+        except IndexCorruptError:
+            if not recover:
+                raise
+            # The index is derived data: keep the damaged copy for inspection, rebuild.
+            self.recovered_from = ChromaStore.move_aside(folder)
+            return ChromaStore.open_persistent(folder, self.embedder)
+
+    def store(self, recover: bool = False) -> ChromaStore:
+        with self._lock:
+            if self._store is None:
+                self._store = self._open_store(recover)
+            return self._store
+
+    def keyword_index(self) -> KeywordIndex:
+        from studylog.search.tokenize import get_tokenizer
+
+        with self._lock:
+            if self._keyword is None:
+                name = self.store().name if self.settings.chroma_mode == "server" else "local"
+                path = self.index_dir / f"keyword-{name}.json"
+                self._keyword = KeywordIndex(path, get_tokenizer("kiwi"))
+            return self._keyword
+
+    def index(
+        self,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        rebuild: bool = False,
+    ) -> SyncReport:
+        self.vault.check()
+        with self._lock:
+            if rebuild:
+                self._drop_index()
+            store = self.store(recover=True)
+            report = sync_index(self.vault, store, self.keyword_index(), self.embedder, progress, cancel)
+        if self.recovered_from is not None:
+            report.warnings.append(
+                f"the index was damaged; moved to {self.recovered_from} and rebuilt from the vault"
+            )
+        return report
+
+    def _drop_index(self) -> None:
+        if self._store is not None:
+            try:
+                self._store.client.delete_collection(self._store.name)
+            except Exception:
+                pass
+        self._store = None
+        if self._keyword is not None and self._keyword.path:
+            self._keyword.path.unlink(missing_ok=True)
+        self._keyword = None
+
+    # -- search ----------------------------------------------------------------------------
+    def searcher(self):
+        from studylog.search.hybrid import HybridSearcher
+
+        return HybridSearcher(self.store(), self.keyword_index(), self.embedder)
+
+    def search(self, query: str, k: int = 5, since: dt.date | None = None, until: dt.date | None = None,
+               mode: str = "hybrid", today: dt.date | None = None):
+        if not query.strip():
+            raise ValueError("empty search query")
+        return self.searcher().search(query, k=k, since=since, until=until, mode=mode, today=today)
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def doctor(self) -> list[Check]:
+        from studylog.doctor import run_checks
+
+        return run_checks(self)
+
+
+__all__ = ["StudyLogService", "DayInfo", "Check", "VaultError", "NoteError", "IndexCorruptError"]
