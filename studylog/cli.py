@@ -133,6 +133,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def cmd_gui(args: argparse.Namespace) -> int:
+    from studylog.gui.app import run_gui
+
+    return run_gui(vault=args.vault, screenshot=args.screenshot)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from studylog.bench import run_bench
 
@@ -146,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--vault", metavar="DIR", help="vault folder (default: settings or STUDYLOG_VAULT)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", parents=[common], help="open the desktop app (the default)")
+    p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the main window once painted, then exit")
+    p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("new", parents=[common], help="create a day's note from the template")
     p.add_argument("--date", type=_date, help="YYYY-MM-DD (default today)")
@@ -190,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
     from studylog.index.embedders import EmbedderError
     from studylog.index.store import IndexError_
     from studylog.notes.model import NoteError
