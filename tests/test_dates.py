@@ -32,12 +32,12 @@ def days(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
 
 
 OCT_2026 = days(D(2026, 10, 1), D(2026, 10, 31))
-OCT_WEEK = {  # 2026-10-01 is a Thursday
-    1: days(D(2026, 10, 1), D(2026, 10, 4)),
+OCT_WEEK = {  # 2026-10-01 is a Thursday, so its week (from Monday 09-28) is October's first
+    1: days(D(2026, 9, 28), D(2026, 10, 4)),
     2: days(D(2026, 10, 5), D(2026, 10, 11)),
     3: days(D(2026, 10, 12), D(2026, 10, 18)),
     4: days(D(2026, 10, 19), D(2026, 10, 25)),
-    5: days(D(2026, 10, 26), D(2026, 10, 31)),
+    5: days(D(2026, 10, 26), D(2026, 11, 1)),
 }
 
 
@@ -167,10 +167,11 @@ def test_week_one_starts_on_the_first_when_it_is_a_monday() -> None:
     assert span("2026년 6월 둘째 주") == days(D(2026, 6, 8), D(2026, 6, 14))
 
 
-def test_week_one_can_be_a_single_day() -> None:
-    scope = parse_date_scope("2026년 3월 첫째 주", TODAY)  # 2026-03-01 is a Sunday
-    assert scope is not None
-    assert (scope.start, scope.end, scope.label) == (D(2026, 3, 1), D(2026, 3, 1), "2026-03-01")
+def test_week_one_is_the_week_of_the_first_thursday() -> None:
+    # 2026-03-01 and 2026-11-01 are Sundays: that lone day belongs to the previous month's week.
+    assert span("2026년 3월 첫째 주") == days(D(2026, 3, 2), D(2026, 3, 8))
+    assert span("11월 첫째 주") == days(D(2026, 11, 2), D(2026, 11, 8))
+    assert span("11월 2주차") == days(D(2026, 11, 9), D(2026, 11, 15))
 
 
 def test_week_past_the_months_end_falls_back_to_the_month() -> None:
@@ -186,7 +187,7 @@ def test_week_year_inference_uses_the_weeks_start() -> None:
     today = D(2026, 10, 7)  # week 3 of October 2026 starts on the 12th
     assert span("10월 둘째 주", today) == OCT_WEEK[2]
     assert span("10월 셋째 주", today) == days(D(2025, 10, 13), D(2025, 10, 19))
-    assert span("11월 다섯째 주") == days(D(2026, 11, 23), D(2026, 11, 29))  # holds today
+    assert span("11월 넷째 주") == days(D(2026, 11, 23), D(2026, 11, 29))  # holds today
 
 
 # --- relative ----------------------------------------------------------------------------

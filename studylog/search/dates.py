@@ -10,10 +10,12 @@ Rules:
   longest ("10월 14일" over "10월", "last week of Oct" over "last week").
 * A date without a year is the most recent one that has begun by `today`: on 2026-11-28
   "10월 14일" is 2026-10-14 and "12월 3일" is 2025-12-03; months and weeks likewise.
-* Week N of a month is Monday-based: week 1 is the Monday–Sunday week that contains the
-  1st, clipped to the month; week N starts N-1 Mondays later; the last week is the one
-  that contains the last day. A week that would start after the month ends is no week, so
-  "2월 다섯째 주" in a four-week February falls back to the month.
+* Week N of a month follows the Korean 주차 convention (KS X ISO 8601): weeks run Monday to
+  Sunday and belong to the month that holds their Thursday, so week 1 is the week of the
+  month's first Thursday and may begin in the previous month (11월 첫째 주 of 2026 is
+  11-02..11-08, since 11-01 is a Sunday). The last week is the one of the last Thursday. A
+  week whose Thursday falls after the month is no week, so "2월 다섯째 주" in a four-week
+  February falls back to the month.
 * "이번 주"/"last week" are whole Monday–Sunday weeks and "this month" a whole calendar
   month; "최근 N일"/"last N days" are N days ending today, today included.
 * Numbers alone are never dates. `M/D` counts only after 날짜, date or on ("date: 10/14"),
@@ -108,15 +110,17 @@ def _month_span(year: int, month: int) -> _Span:
 
 
 def _week_span(year: int, month: int, n: int) -> _Span | None:
-    """Week `n` (1-based, or `_LAST`) of a month under the Monday-based rule above."""
+    """Week `n` (1-based, or `_LAST`) of a month: Monday–Sunday weeks owned by their Thursday."""
     first, last = _month_span(year, month)
+    first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
     if n == _LAST:
-        monday = last - dt.timedelta(days=last.weekday())
+        thursday = last - dt.timedelta(days=(last.weekday() - 3) % 7)
     else:
-        monday = first - dt.timedelta(days=first.weekday()) + dt.timedelta(weeks=n - 1)
-    if monday > last:
+        thursday = first_thursday + dt.timedelta(weeks=n - 1)
+    if thursday > last:
         return None
-    return max(monday, first), min(monday + dt.timedelta(days=6), last)
+    monday = thursday - dt.timedelta(days=3)
+    return monday, monday + dt.timedelta(days=6)
 
 
 def _latest(build: Callable[[int], _Span | None], year: int | None, today: dt.date) -> _Span | None:

@@ -1,0 +1,37 @@
+"""`studylog bench WHAT`: benchmarks as code. Each prints its figures (JSON with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def fixtures_vault(explicit: str | None = None) -> Path:
+    candidates = [Path(explicit)] if explicit else []
+    env = os.environ.get("STUDYLOG_FIXTURES")
+    if env:
+        candidates.append(Path(env) / "vault")
+    candidates += [REPO.parent / "shared" / "fixtures" / "vault", REPO / "shared" / "fixtures" / "vault"]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("fixtures vault not found: pass --fixtures DIR")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    if args.what == "index":
+        from studylog.bench.index_bench import bench_index as bench
+    elif args.what == "search":
+        from studylog.bench.search_bench import bench_search as bench
+    else:  # pragma: no cover - argparse restricts the choices
+        raise ValueError(args.what)
+    figures = bench(args)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    return 0
