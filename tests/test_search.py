@@ -1,0 +1,108 @@
+"""Keyword tokenizers, BM25, fusion and hybrid search with date scoping."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from studylog.config import Settings
+from studylog.search.fusion import reciprocal_rank_fusion
+from studylog.search.keyword import KeywordIndex
+from studylog.search.tokenize import get_tokenizer
+from studylog.service import StudyLogService
+
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.mark.parametrize("kind", ["kiwi", "ngram"])
+@pytest.mark.parametrize("variant", ["어텐션을", "어텐션이란", "어텐션에서", "어텐션은"])
+def test_korean_particles_match_the_stem(kind, variant):
+    index = KeywordIndex(None, get_tokenizer(kind))
+    index.upsert([
+        ("a", "h1", 20261014, "어텐션 메커니즘 정리", {}),
+        ("b", "h2", 20261015, "CNN 합성곱 필터", {}),
+    ])
+    assert index.search(variant, k=2)[0][0] == "a"
+
+
+def test_kiwi_drops_particles_and_keeps_english():
+    tokens = get_tokenizer("kiwi").tokenize("LoRA 학습이 왜 터졌지? learning rates를 바꿨다")
+    assert "lora" in tokens and "learning" in tokens and "rate" in tokens
+    assert "이" not in tokens and "를" not in tokens
+
+
+def test_bm25_date_range_and_persistence(tmp_path):
+    path = tmp_path / "kw.json"
+    index = KeywordIndex(path, get_tokenizer("kiwi"))
+    index.upsert([
+        ("a", "h1", 20261014, "softmax axis 실수", {"date_iso": "2026-10-14"}),
+        ("b", "h2", 20261101, "softmax 온도", {"date_iso": "2026-11-01"}),
+    ])
+    index.save()
+    reloaded = KeywordIndex(path, get_tokenizer("kiwi"))
+    assert [cid for cid, _ in reloaded.search("softmax", 5, (20261101, 20261130))] == ["b"]
+    assert reloaded.hashes() == {"a": "h1", "b": "h2"}
+
+
+def test_keyword_cache_from_another_tokenizer_is_ignored(tmp_path):
+    path = tmp_path / "kw.json"
+    index = KeywordIndex(path, get_tokenizer("ngram"))
+    index.upsert([("a", "h", 20261014, "어텐션", {})])
+    index.save()
+    assert KeywordIndex(path, get_tokenizer("kiwi")).entries == {}
+
+
+def test_rrf_prefers_agreement():
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]])
+    assert fused[0][0] == "b"
+    assert pytest.approx(fused[0][1]) == 1 / 62 + 1 / 61
+
+
+@pytest.fixture
+def indexed(fixtures_vault, fake_embedder):
+    service = StudyLogService(settings=Settings(), vault=fixtures_vault, embedder=fake_embedder)
+    service.index()
+    return service
+
+
+def test_hybrid_finds_the_note_and_carries_fields(indexed):
+    result = indexed.search("scaled dot-product attention √d_k 나누는 이유", today=TODAY)
+    top = result.hits[0]
+    assert top.date == "2026-10-14" and top.path == "2026-10-14.md"
+    assert top.section in {"learned", "scrum"} and top.score > 0 and top.text
+    payload = result.to_json()
+    assert set(payload["hits"][0]) >= {"date", "path", "section", "score", "text"}
+
+
+def test_date_scope_from_query_filters(indexed):
+    result = indexed.search("What did I fix on 2026-10-14?", today=TODAY)
+    assert result.scope is not None and {h.date for h in result.hits} == {"2026-10-14"}
+    result = indexed.search("10월 둘째 주에 배운 것", today=TODAY)
+    assert result.hits and all("2026-10-05" <= h.date <= "2026-10-11" for h in result.hits)
+
+
+def test_date_options_filter(indexed):
+    result = indexed.search("어텐션", since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30), today=TODAY)
+    assert result.hits and all(h.date.startswith("2026-11") for h in result.hits)
+
+
+def test_a_date_without_notes_says_so(indexed):
+    result = indexed.search("10월 18일에 뭐 했지?", today=TODAY)
+    assert result.hits == [] and "no note on 2026-10-18" in result.message
+
+
+def test_false_dates_do_not_filter(indexed):
+    result = indexed.search("CIFAR-10 정확도", today=TODAY)
+    assert result.scope is None and result.hits
+
+
+def test_one_hit_per_note(indexed):
+    result = indexed.search("어텐션", k=10, today=TODAY)
+    paths = [h.path for h in result.hits]
+    assert len(paths) == len(set(paths)) == 10
+
+
+def test_empty_query_is_refused(indexed):
+    with pytest.raises(ValueError, match="empty"):
+        indexed.search("   ")
