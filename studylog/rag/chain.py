@@ -1,0 +1,209 @@
+"""The answer chain (LangChain LCEL): question -> date scope -> hybrid retrieval -> prompt with
+numbered sources -> model (streamed) -> validated citations, evidence, fallback.
+
+Decisions the small models cannot be trusted with are made here in code: whether the notes
+hold an answer at all (date scope, question coverage), which sources are shown, and when a
+generation is replaced by an extractive answer quoted from the notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from langchain_core.runnables import RunnableGenerator, RunnableLambda
+
+from studylog.rag import evidence as ev
+from studylog.rag.citations import clean_citations
+from studylog.rag.generation import GenerationResult, stream_generate
+from studylog.rag.prompts import PromptParts, build_messages, fit_sources, question_language
+from studylog.rag.types import Answer, AskEvent, Source
+
+MAX_QUESTION_CHARS = 1000
+MIN_COVERAGE = 0.34  # share of the question's content words found in the sources (see bench ask)
+MIN_SUPPORT = 0.3  # share of the answer's content words found in the sources
+
+
+@dataclass
+class ChainConfig:
+    k: int = 4
+    source_token_budget: int = 900
+    max_new_tokens: int = 200
+    min_new_tokens: int = 0  # benchmarks force a fixed length
+
+
+@dataclass
+class _Run:
+    """State of one question as it moves through the chain."""
+
+    question: str
+    history: list[tuple[str, str]]
+    cancel: threading.Event
+    today: dt.date | None
+    started: float = field(default_factory=time.perf_counter)
+    answer: Answer | None = None
+    parts: PromptParts | None = None
+    sources: list[Source] = field(default_factory=list)
+    prompt_ids: list[int] = field(default_factory=list)
+    spans: list[dict] = field(default_factory=list)
+    first_token_at: float = 0.0
+    generation: GenerationResult = field(default_factory=GenerationResult)
+    declined_text: str = ""
+
+
+class AnswerChain:
+    def __init__(
+        self,
+        search: Callable[..., object],
+        loaded_model,
+        tokenize: Callable[[str], list[str]],
+        config: ChainConfig | None = None,
+    ) -> None:
+        self.search = search
+        self.loaded = loaded_model
+        self.tokenize = tokenize
+        self.config = config or ChainConfig()
+        self.runnable = (
+            RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._prompt, name="prompt")
+            | RunnableGenerator(self._generate, name="generate")
+        )
+
+    # -- steps -----------------------------------------------------------------------------
+    def _retrieve(self, run: _Run) -> _Run:
+        result = self.search(run.question, k=self.config.k + 2, today=run.today)
+        language = question_language(run.question)
+        if getattr(result, "message", "") and not result.hits:
+            label = result.scope.label if result.scope else ""
+            run.declined_text = ev.NO_NOTE_ON[language].format(label=label) if label else ev.NOT_FOUND[language]
+            return run
+        run.sources = [
+            Source(n=i + 1, date=h.date, path=h.path, section=h.section, heading_path=h.heading_path,
+                   start_line=h.start_line, text=h.text, chunk_id=h.chunk_id, score=h.score)
+            for i, h in enumerate(result.hits[: self.config.k])
+        ]
+        if not run.sources or ev.question_coverage(run.question, run.sources, self.tokenize) < MIN_COVERAGE:
+            run.declined_text = ev.NOT_FOUND[language]
+        return run
+
+    def _prompt(self, run: _Run) -> _Run:
+        if run.declined_text:
+            return run
+        tokenizer = self.loaded.tokenizer
+
+        def count(text: str) -> int:
+            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+        run.sources = fit_sources(run.sources, count, self.config.source_token_budget)
+        run.parts = build_messages(run.question, run.sources, run.history)
+        prompt_text = tokenizer.apply_chat_template(run.parts.messages, tokenize=False, add_generation_prompt=True)
+        encoded = tokenizer(prompt_text, add_special_tokens=False, return_offsets_mapping=True)
+        run.prompt_ids = list(encoded["input_ids"])
+        run.spans = _label_spans(prompt_text, encoded["offset_mapping"], run.parts)
+        return run
+
+    def _generate(self, runs: Iterator[_Run]) -> Iterator[str]:
+        for run in runs:
+            if run.declined_text:
+                run.first_token_at = time.perf_counter()
+                yield run.declined_text
+                continue
+            for piece in stream_generate(
+                self.loaded.model, self.loaded.tokenizer, run.prompt_ids, self.config.max_new_tokens,
+                run.cancel, run.generation, self.config.min_new_tokens,
+            ):
+                if not run.first_token_at:
+                    run.first_token_at = time.perf_counter()
+                yield piece
+
+    # -- public ----------------------------------------------------------------------------
+    def stream(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        cancel: threading.Event | None = None,
+        today: dt.date | None = None,
+    ) -> Iterator[AskEvent]:
+        """Yield status, token and finally one done event carrying the Answer."""
+        question = question.strip()
+        if not question:
+            raise ValueError("empty question")
+        truncated = len(question) > MAX_QUESTION_CHARS
+        if truncated:
+            question = question[:MAX_QUESTION_CHARS]
+            yield AskEvent("status", f"the question was cut to its first {MAX_QUESTION_CHARS} characters")
+        run = _Run(question=question, history=list(history or []), cancel=cancel or threading.Event(), today=today)
+        yield AskEvent("status", "searching your notes")
+        pieces: list[str] = []
+        for piece in self.runnable.stream(run):
+            pieces.append(piece)
+            yield AskEvent("token", piece)
+        yield AskEvent("done", answer=self._finish(run, "".join(pieces)))
+
+    def _finish(self, run: _Run, text: str) -> Answer:
+        language = question_language(run.question)
+        answer = Answer(question=run.question, model=self.loaded.name, device=self.loaded.device)
+        answer.retrieved = run.sources
+        answer.prompt_tokens = len(run.prompt_ids)
+        answer.prompt_token_ids = run.prompt_ids
+        answer.answer_token_ids = run.generation.answer_ids
+        answer.new_tokens = len(run.generation.answer_ids)
+        answer.spans = run.spans
+        answer.cancelled = run.generation.cancelled
+        answer.seconds = time.perf_counter() - run.started
+        answer.seconds_to_first_token = (run.first_token_at or time.perf_counter()) - run.started
+        if run.declined_text:
+            answer.text, answer.declined = run.declined_text, True
+            return answer
+        cleaned, cited, removed = clean_citations(text, {s.n for s in run.sources})
+        answer.removed_citations = removed
+        reasons = ev.FALLBACK_REASONS[language]
+        reason = ""
+        degenerate = ev.is_degenerate(cleaned)
+        if run.generation.looped or degenerate == "the model repeated itself":
+            reason = reasons["loop"]
+        elif degenerate:
+            reason = reasons["empty"]
+        elif not answer.cancelled and ev.support(cleaned, run.sources, self.tokenize) < MIN_SUPPORT:
+            reason = reasons["unsupported" if cited else "uncited"]
+        answer.evidence = ev.select_evidence(run.question, "" if reason else cleaned, run.sources, self.tokenize)
+        if reason and answer.evidence:
+            answer.text, answer.fallback, answer.fallback_reason = (
+                ev.extractive_answer(answer.evidence, language, reason), True, reason)
+            cited = sorted({e.n for e in answer.evidence})
+        elif reason:
+            answer.text, answer.declined = ev.NOT_FOUND[language], True
+            cited = []
+        else:
+            answer.text = cleaned
+            if not cited:  # supported but uncited: the sources shown are decided here
+                cited = sorted({e.n for e in answer.evidence}) or [run.sources[0].n]
+        answer.sources = [s for s in run.sources if s.n in cited]
+        return answer
+
+
+def _label_spans(prompt_text: str, offsets, parts: PromptParts) -> list[dict]:
+    """Token ranges of each source, the question and the instructions in the prompt."""
+    ranges: list[tuple[str, int, int]] = []
+    cursor = 0
+    for n, block in parts.source_blocks:
+        start = prompt_text.find(block, cursor)
+        if start >= 0:
+            ranges.append((f"source {n}", start, start + len(block)))
+            cursor = start + len(block)
+    q_start = prompt_text.find(f"Question: {parts.question}", cursor)
+    if q_start >= 0:
+        ranges.append(("question", q_start, q_start + len("Question: ") + len(parts.question)))
+    spans: list[dict] = []
+    for label, start, end in ranges:
+        token_ids = [i for i, (a, b) in enumerate(offsets) if b > start and a < end]
+        if token_ids:
+            spans.append({"label": label, "start": token_ids[0], "end": token_ids[-1] + 1})
+    covered = {i for s in spans for i in range(s["start"], s["end"])}
+    first_free = next((i for i in range(len(offsets)) if i not in covered), None)
+    if first_free is not None:
+        spans.insert(0, {"label": "instructions", "start": 0, "end": min(s["start"] for s in spans) if spans else len(offsets)})
+    return spans

@@ -1,0 +1,143 @@
+"""Token streaming from a transformers causal LM, with cancel and loop stop.
+
+`generate` runs in a helper thread and pushes decoded text pieces into a queue; the caller
+iterates them. A cancel event is checked after every token (so Stop takes effect within one
+decoding step, well under a second) and the model stays usable afterwards.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers.generation.streamers import BaseStreamer
+
+
+class _CancelCriteria(StoppingCriteria):
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), self.cancel.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+class _LoopCriteria(StoppingCriteria):
+    """Stop when the last `size` tokens already occurred `repeats` times back to back."""
+
+    def __init__(self, prompt_len: int, sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12), repeats: int = 4) -> None:
+        self.prompt_len = prompt_len
+        self.sizes = sizes
+        self.repeats = repeats
+        self.fired = False
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        generated = input_ids[0, self.prompt_len :].tolist()
+        for size in self.sizes:
+            span = size * self.repeats
+            if len(generated) >= max(span, 8):
+                tail = generated[-span:]
+                unit = tail[-size:]
+                if all(tail[i : i + size] == unit for i in range(0, span, size)):
+                    self.fired = True
+                    return torch.ones((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
+        return torch.zeros((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
+
+
+class _TextQueue(BaseStreamer):
+    """Receives new token ids from `generate`, emits only complete characters."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.pieces: queue.Queue[str | None] = queue.Queue()
+        self._emitted = ""
+        self._prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:  # generate() first hands over the prompt
+            self._prompt_seen = True
+            return
+        self.ids.extend(int(t) for t in value.reshape(-1).tolist())
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if text.endswith("\ufffd"):  # half a Hangul syllable: wait for its other bytes
+            return
+        if len(text) > len(self._emitted):
+            self.pieces.put(text[len(self._emitted):])
+            self._emitted = text
+
+    def end(self) -> None:
+        self.pieces.put(None)
+
+
+@dataclass
+class GenerationResult:
+    answer_ids: list[int] = field(default_factory=list)
+    looped: bool = False
+    cancelled: bool = False
+    error: BaseException | None = None
+
+
+def stream_generate(
+    model,
+    tokenizer,
+    prompt_ids: list[int],
+    max_new_tokens: int,
+    cancel: threading.Event | None = None,
+    result: GenerationResult | None = None,
+    min_new_tokens: int = 0,
+) -> Iterator[str]:
+    """Yield text pieces as greedy decoding produces them; fills `result` when done.
+
+    Greedy with end-of-sequence allowed: measured better than repetition penalties, which
+    garble text the model should copy from the notes ("proxy_bufferings"). Loops are caught
+    by `_LoopCriteria` and handled by the evidence fallback instead.
+    """
+    cancel = cancel or threading.Event()
+    result = result if result is not None else GenerationResult()
+    streamer = _TextQueue(tokenizer)
+    loop = _LoopCriteria(len(prompt_ids))
+    device = next(model.parameters()).device
+    inputs = torch.tensor([prompt_ids], dtype=torch.long, device=device)
+    eos = tokenizer.eos_token_id
+    kwargs = dict(
+        input_ids=inputs,
+        attention_mask=torch.ones_like(inputs),
+        max_new_tokens=max_new_tokens,
+        min_new_tokens=min_new_tokens,
+        do_sample=False,
+        streamer=streamer,
+        stopping_criteria=StoppingCriteriaList([_CancelCriteria(cancel), loop]),
+        pad_token_id=eos if eos is not None else 0,
+    )
+
+    def run() -> None:
+        try:
+            with torch.inference_mode():
+                model.generate(**kwargs)
+        except BaseException as exc:  # surfaced to the caller below
+            result.error = exc
+            streamer.end()
+
+    worker = threading.Thread(target=run, name="studylog-generate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            piece = streamer.pieces.get()
+            if piece is None:
+                break
+            yield piece
+    finally:
+        if worker.is_alive():
+            cancel.set()
+        worker.join()
+    result.answer_ids = list(streamer.ids)
+    if result.answer_ids and eos is not None and result.answer_ids[-1] == eos:
+        result.answer_ids = result.answer_ids[:-1]
+    result.looped = loop.fired
+    result.cancelled = cancel.is_set()
+    if result.error is not None:
+        raise result.error

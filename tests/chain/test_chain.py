@@ -1,0 +1,207 @@
+"""The answer chain's mechanics with a tiny Qwen2 built from a config (no real weights)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+from studylog.rag import evidence as ev
+from studylog.rag.chain import AnswerChain, ChainConfig
+from studylog.rag.citations import cited_numbers, clean_citations
+from studylog.rag.generation import stream_generate
+from studylog.rag.prompts import build_messages, fit_sources, question_language
+from studylog.rag.types import Source
+from studylog.search.dates import parse_date_scope
+from studylog.search.tokenize import get_tokenizer
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+NOTES = [
+    ("2026-10-14", "새로 배운 내용 > 주제 4: Scaled Dot-Product Attention",
+     "Attention(Q, K, V) = softmax(QKᵀ / √d_k) V\n왜 √d_k 로 나누나? 내적의 분산이 d_k 가 되어 softmax가 한쪽으로 쏠림. √64 = 8 로 나눠서 분산을 1로 맞춰줌."),
+    ("2026-11-19", "새로 배운 내용 > 주제 2: nginx 설정",
+     "proxy_buffering off; 스트리밍 응답이 한 번에 오던 문제를 해결했다."),
+    ("2026-10-23", "새로 배운 내용 > Topic 2: LoRA re-run",
+     "Changed learning_rate 2e-5 → 2e-4, kept r=8. Result after 2 epochs: eval accuracy 0.887."),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator([text for _, _, text in NOTES] * 10, trainer)
+    hf = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    hf.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=tokenizer.get_vocab_size(), hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=4096, eos_token_id=2, pad_token_id=0)
+    model = Qwen2ForCausalLM(config).eval()
+    return SimpleNamespace(model=model, tokenizer=hf, name="tiny-qwen2", device="cpu")
+
+
+@dataclass
+class Hit:
+    date: str
+    path: str
+    section: str
+    heading_path: str
+    start_line: int
+    text: str
+    chunk_id: str
+    score: float
+
+
+@dataclass
+class Result:
+    hits: list = field(default_factory=list)
+    message: str = ""
+    scope: object = None
+
+
+def fake_search(question, k=5, today=None):
+    scope = parse_date_scope(question, today or dt.date(2026, 11, 28))
+    hits = [Hit(d, f"{d}.md", "learned", h, 10, t, f"{d}.md#0", 0.1) for d, h, t in NOTES]
+    if scope is not None:
+        hits = [h for h in hits if scope.contains(dt.date.fromisoformat(h.date))]
+        if not hits:
+            return Result(message=f"no note on {scope.label}", scope=scope)
+    return Result(hits=hits[:k])
+
+
+def kiwi(text):
+    return get_tokenizer("kiwi").tokenize(text)
+
+
+def chain_for(tiny, **config):
+    return AnswerChain(fake_search, tiny, kiwi, ChainConfig(**config))
+
+
+def collect(events):
+    events = list(events)
+    tokens = [e.text for e in events if e.kind == "token"]
+    done = [e for e in events if e.kind == "done"]
+    assert len(done) == 1
+    return tokens, done[0].answer
+
+
+def test_streams_tokens_and_returns_a_full_answer(tiny):
+    tokens, answer = collect(chain_for(tiny, max_new_tokens=12, min_new_tokens=12).stream("√d_k로 나누는 이유?"))
+    assert len(tokens) >= 2  # streamed piece by piece
+    assert answer.new_tokens == 12 and answer.prompt_tokens == len(answer.prompt_token_ids) > 50
+    assert answer.retrieved and answer.evidence and answer.sources
+    assert answer.seconds >= answer.seconds_to_first_token > 0
+    # A random tiny model says nothing the notes support: the answer falls back to quotes.
+    assert answer.fallback and "√d_k" in answer.text and answer.evidence[0].date == "2026-10-14"
+    assert {s.date for s in answer.sources} == {e.date for e in answer.evidence}
+    assert set(answer.to_json()) >= {"answer", "sources", "evidence", "fallback", "model", "device", "prompt_tokens",
+                                     "new_tokens", "seconds_to_first_token", "seconds"}
+
+
+def test_spans_line_up_with_the_sources_in_the_prompt(tiny):
+    _, answer = collect(chain_for(tiny, max_new_tokens=2).stream("LoRA learning rate?"))
+    labels = [s["label"] for s in answer.spans]
+    assert labels[0] == "instructions" and "question" in labels and "source 1" in labels
+    source_span = next(s for s in answer.spans if s["label"] == "source 3")
+    decoded = tiny.tokenizer.decode(answer.prompt_token_ids[source_span["start"]:source_span["end"]])
+    assert "[3] (2026-10-23" in decoded and "0.887" in decoded
+    question = next(s for s in answer.spans if s["label"] == "question")
+    assert "LoRA learning rate?" in tiny.tokenizer.decode(answer.prompt_token_ids[question["start"]:question["end"]])
+
+
+def test_a_date_without_notes_is_declined_in_code(tiny):
+    tokens, answer = collect(chain_for(tiny).stream("10월 18일에 뭐 배웠지?"))
+    assert answer.declined and "2026-10-18" in answer.text and answer.new_tokens == 0
+    assert tokens == [answer.text] and answer.sources == []
+
+
+def test_unrelated_question_is_declined(tiny):
+    _, answer = collect(chain_for(tiny).stream("GAN의 mode collapse는 어떻게 해결했지?"))
+    assert answer.declined and answer.text == ev.NOT_FOUND["ko"]
+
+
+def test_cancel_stops_generation_and_model_stays_usable(tiny):
+    cancel = threading.Event()
+    chain = chain_for(tiny, max_new_tokens=400, min_new_tokens=400)
+    events = chain.stream("√d_k로 나누는 이유?", cancel=cancel)
+    seen = 0
+    for event in events:
+        if event.kind == "token":
+            seen += 1
+            if seen == 3:
+                cancel.set()
+        if event.kind == "done":
+            answer = event.answer
+    assert answer.cancelled and answer.new_tokens < 50
+    _, again = collect(chain_for(tiny, max_new_tokens=5, min_new_tokens=5).stream("√d_k로 나누는 이유?"))
+    assert again.new_tokens == 5
+
+
+def test_empty_and_huge_questions(tiny):
+    with pytest.raises(ValueError, match="empty question"):
+        list(chain_for(tiny).stream("   "))
+    events = list(chain_for(tiny, max_new_tokens=2).stream("√d_k 나누는 이유 " * 2000))
+    assert any(e.kind == "status" and "cut" in e.text for e in events)
+    assert events[-1].answer is not None and len(events[-1].answer.question) == 1000
+
+
+def test_history_is_in_the_prompt(tiny):
+    parts = build_messages("그럼 8로 나누는 건?", [], [("√d_k 이유?", "분산을 1로 맞추려고 [1]")])
+    assert [m["role"] for m in parts.messages] == ["system", "user", "assistant", "user"]
+    assert parts.language == "ko" and "한국어" in parts.messages[-1]["content"]
+
+
+def test_question_language():
+    assert question_language("어텐션에서 Q, K, V는 뭐라고 정리했지?") == "ko"
+    assert question_language("What did I fix on 2026-10-14?") == "en"
+    assert question_language("LoRA run 왜 터졌지") == "ko"
+
+
+def test_citations_are_validated():
+    text, cited, removed = clean_citations("분산을 맞춘다 [1]. 그리고 [7] 또 [2, 9].", {1, 2, 3})
+    assert cited == [1, 2] and removed == 2 and "[7]" not in text and "[2]" in text
+    assert cited_numbers("[3][1, 3]") == [3, 1]
+
+
+def test_sources_are_trimmed_by_tokens_not_characters(tiny):
+    def count(text):
+        return len(tiny.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    long_korean = Source(1, "2026-10-14", "a.md", "learned", "h", 0, "어텐션은 가중 평균이다. " * 200)
+    second = Source(2, "2026-10-15", "b.md", "learned", "h", 0, "short")
+    kept = fit_sources([long_korean, second], count, 300)
+    assert len(kept) == 1 and count(kept[0].text) <= 300 and kept[0].text.endswith("…")
+
+
+def test_degeneration_detection():
+    assert ev.is_degenerate("") and ev.is_degenerate("  ")
+    assert ev.is_degenerate("을 만든다. " * 30) == "the model repeated itself"
+    assert ev.is_degenerate("\n".join(["같은 줄"] * 6))
+    assert ev.is_degenerate("내적의 분산이 d_k가 되어 softmax가 쏠리기 때문에 √d_k로 나눕니다 [1].") == ""
+
+
+def test_evidence_is_verbatim_and_relevant():
+    sources = [Source(n, d, f"{d}.md", "learned", h, 3, t) for n, (d, h, t) in enumerate(NOTES, 1)]
+    quotes = ev.select_evidence("√d_k로 나누는 이유가 뭐였지?", "", sources, kiwi)
+    assert quotes[0].date == "2026-10-14" and quotes[0].quote in NOTES[0][2]
+
+
+def test_stream_generate_is_exact_greedy(tiny):
+    prompt = tiny.tokenizer("attention", add_special_tokens=False)["input_ids"]
+    pieces = list(stream_generate(tiny.model, tiny.tokenizer, prompt, 8, min_new_tokens=8))
+    reference = tiny.model.generate(torch.tensor([prompt]), max_new_tokens=8, min_new_tokens=8, do_sample=False,
+                                    pad_token_id=0)
+    assert "".join(pieces) == tiny.tokenizer.decode(reference[0, len(prompt):], skip_special_tokens=True)
