@@ -123,6 +123,52 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    service = _service(args)
+    service.preload_tokenizer()
+    service.vault.check()
+    service.generator_spec = args.model
+    service.device = args.device
+    question = " ".join(args.question)
+    answer = None
+    streamed = False
+    for event in service.ask_stream(question, max_new_tokens=args.max_new_tokens):
+        if event.kind == "status" and not args.json:
+            pct = f" {event.fraction:.0%}" if event.fraction is not None else ""
+            print(f"… {event.text}{pct}", file=sys.stderr, flush=True)
+        elif event.kind == "token" and not args.json:
+            print(event.text, end="", flush=True)
+            streamed = True
+        elif event.kind == "error":
+            raise CliError(event.text)
+        elif event.kind == "done":
+            answer = event.answer
+    if answer is None:
+        raise CliError("no answer was produced")
+    if args.attention:
+        from studylog.attention_export import save_answer_attention
+
+        saved = save_answer_attention(service, answer, Path(args.attention))
+        print(f"attention saved to {saved}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    if answer.fallback and streamed:
+        print("\n\n" + answer.text)
+    print()
+    if answer.sources:
+        print("\nSources:")
+        for source in answer.sources:
+            print(f"  [{source.n}] {source.date}  {source.heading_path or source.section}  ({source.path}:{source.start_line + 1})")
+    if answer.evidence:
+        print("Evidence (quoted from your notes):")
+        for quote in answer.evidence:
+            print(f"  [{quote.n}] {quote.date}: \u201c{quote.quote}\u201d")
+    print(f"({answer.model} on {answer.device}: {answer.prompt_tokens} prompt tokens, {answer.new_tokens} new, "
+          f"first token {answer.seconds_to_first_token:.1f} s, total {answer.seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     checks = _service(args).doctor()
     if args.json:
@@ -183,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid")
     p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("ask", parents=[common], help="ask your notes; the answer streams, then its sources")
+    p.add_argument("question", nargs="+", metavar="QUESTION")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: setting)")
+    p.add_argument("--model", help="catalogue key, local folder or hub id (default: setting)")
+    p.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
+    p.add_argument("--attention", metavar="DIR", help="also save the answer's attention for later viewing")
+    p.set_defaults(func=cmd_ask)
+
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
@@ -197,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Our own progress lines say what is happening; library progress bars only add noise.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -205,10 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     from studylog.index.store import IndexError_
     from studylog.notes.model import NoteError
     from studylog.notes.vault import VaultError
+    from studylog.rag.weights import ModelError
 
     try:
         return int(args.func(args) or 0)
-    except (CliError, VaultError, NoteError, IndexError_, EmbedderError, ValueError) as exc:
+    except (CliError, VaultError, NoteError, IndexError_, EmbedderError, ModelError, ValueError) as exc:
         print(f"studylog: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

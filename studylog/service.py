@@ -43,6 +43,10 @@ class StudyLogService:
         self.vault = Vault(Path(vault) if vault else self.settings.vault_path)
         self._lock = threading.RLock()
         self._embedder = embedder
+        self._generator = None
+        self.generator_spec: str | None = None  # overrides settings.generator (CLI --model)
+        self.device: str | None = None  # overrides settings.device (CLI --device)
+        self._model_lock = threading.Lock()  # one answer (torch work) at a time
         self._store: ChromaStore | None = None
         self._keyword: KeywordIndex | None = None
         self._tokenizer_thread: threading.Thread | None = None
@@ -158,10 +162,88 @@ class StudyLogService:
         return HybridSearcher(self.store(), self.keyword_index(), self.embedder)
 
     def search(self, query: str, k: int = 5, since: dt.date | None = None, until: dt.date | None = None,
-               mode: str = "hybrid", today: dt.date | None = None):
+               mode: str = "hybrid", today: dt.date | None = None, per_note: bool = True):
         if not query.strip():
             raise ValueError("empty search query")
-        return self.searcher().search(query, k=k, since=since, until=until, mode=mode, today=today)
+        return self.searcher().search(query, k=k, since=since, until=until, mode=mode, today=today,
+                                      per_note=per_note)
+
+    # -- answers ---------------------------------------------------------------------------
+    def generator(self, progress=None):
+        """The loaded generative model (converted and cached on first use)."""
+        with self._lock:
+            if self._generator is None:
+                from studylog.rag.loading import load_model
+
+                self._generator = load_model(
+                    self.generator_spec or self.settings.generator,
+                    self.settings.model_cache_dir,
+                    device=self.device or self.settings.device,
+                    progress=progress,
+                    allow_network=self.settings.allow_network,
+                )
+            return self._generator
+
+    def warm_up(self, progress=None) -> None:
+        """Load the embedder, the keyword index and the generator ahead of the first question."""
+        self.embedder.embed_query("warm-up")
+        self.keyword_index()
+        self.generator(progress)
+
+    def ask_stream(self, question: str, history=None, cancel: threading.Event | None = None,
+                   today: dt.date | None = None, max_new_tokens: int | None = None):
+        """Yield AskEvents: status while loading/retrieving, tokens as generated, then done."""
+        from studylog.rag.types import AskEvent
+
+        if not question.strip():
+            raise ValueError("empty question")
+        if self.store().count() == 0:
+            yield AskEvent("error", "no notes are indexed yet: run `studylog index` (or wait for indexing)")
+            return
+        if self._generator is None:
+            yield from self._load_with_status()
+        if self._generator is None:
+            return
+        from studylog.rag.chain import AnswerChain, ChainConfig
+        from studylog.search.tokenize import get_tokenizer
+
+        config = ChainConfig()
+        if max_new_tokens:
+            config.max_new_tokens = max_new_tokens
+        tokenizer = get_tokenizer("kiwi")
+        chain = AnswerChain(
+            lambda q, k, today=None: self.search(q, k=k, today=today, per_note=False),
+            self._generator, tokenizer.tokenize, config,
+        )
+        with self._model_lock:
+            yield from chain.stream(question, history, cancel, today)
+
+    def _load_with_status(self):
+        """Load the generator in a thread, relaying its progress as status events."""
+        import queue
+
+        from studylog.rag.types import AskEvent
+
+        updates: queue.Queue = queue.Queue()
+        failure: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                self.generator(lambda stage, fraction: updates.put((stage, fraction)))
+            except BaseException as exc:  # reported to the caller as an error event
+                failure.append(exc)
+            finally:
+                updates.put(None)
+
+        threading.Thread(target=load, name="studylog-load-model", daemon=True).start()
+        while (update := updates.get()) is not None:
+            stage, fraction = update
+            yield AskEvent("status", stage, fraction)
+        if failure:
+            yield AskEvent("error", f"the model could not be loaded: {failure[0]}")
+        elif self._generator is not None:
+            for message in self._generator.messages:
+                yield AskEvent("status", message)
 
     # -- diagnostics -----------------------------------------------------------------------
     def doctor(self) -> list[Check]:

@@ -166,10 +166,14 @@ class AnswerChain:
         if run.generation.looped or degenerate == "the model repeated itself":
             reason = reasons["loop"]
         elif degenerate:
-            reason = reasons["empty"]
+            reason = reasons["garbled" if "garbled" in degenerate else "empty"]
         elif not answer.cancelled and ev.support(cleaned, run.sources, self.tokenize) < MIN_SUPPORT:
             reason = reasons["unsupported" if cited else "uncited"]
-        answer.evidence = ev.select_evidence(run.question, "" if reason else cleaned, run.sources, self.tokenize)
+        # Quotes come from what the model cited when it cited anything, else from every source.
+        pool = [s for s in run.sources if s.n in cited] if cited and not reason else run.sources
+        answer.evidence = ev.select_evidence(run.question, "" if reason else cleaned, pool, self.tokenize)
+        if not answer.evidence and pool is not run.sources:
+            answer.evidence = ev.select_evidence(run.question, cleaned, run.sources, self.tokenize)
         if reason and answer.evidence:
             answer.text, answer.fallback, answer.fallback_reason = (
                 ev.extractive_answer(answer.evidence, language, reason), True, reason)
@@ -181,7 +185,8 @@ class AnswerChain:
             answer.text = cleaned
             if not cited:  # supported but uncited: the sources shown are decided here
                 cited = sorted({e.n for e in answer.evidence}) or [run.sources[0].n]
-        answer.sources = [s for s in run.sources if s.n in cited]
+        shown = set(cited) | {e.n for e in answer.evidence}
+        answer.sources = [s for s in run.sources if s.n in shown]
         return answer
 
 

@@ -74,8 +74,11 @@ def select_evidence(
 def is_degenerate(text: str) -> str:
     """Why a generation is unusable ("" when it is fine): empty, or looping."""
     stripped = text.strip()
-    if len(stripped) < 2:
+    words_only = re.sub(r"\[[\d,\s]*\]|[\W_]+", "", stripped)
+    if len(words_only) < 4:  # nothing but citations and punctuation ("[1]")
         return "the model produced no answer"
+    if "\ufffd" in stripped:  # broken byte sequences: the model lost track of UTF-8
+        return "the model produced garbled text"
     lines = [line.strip() for line in stripped.splitlines() if line.strip()]
     if len(lines) >= 4 and len(set(lines)) <= len(lines) / 2:
         return "the model repeated itself"
@@ -126,12 +129,14 @@ def extractive_answer(evidence: Sequence[Evidence], language: str, reason: str) 
 FALLBACK_REASONS = {
     "ko": {
         "empty": "모델이 답을 만들지 못했습니다",
+        "garbled": "모델 답변이 깨져서 보여 드릴 수 없습니다",
         "loop": "모델 답변이 반복되어 중단했습니다",
         "unsupported": "모델 답변이 노트 내용과 맞지 않습니다",
         "uncited": "모델 답변이 노트를 인용하지 않았습니다",
     },
     "en": {
         "empty": "The model produced no answer",
+        "garbled": "The model's answer came out garbled",
         "loop": "The model's answer started repeating itself",
         "unsupported": "The model's answer does not match your notes",
         "uncited": "The model's answer cited none of your notes",

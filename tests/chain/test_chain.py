@@ -188,6 +188,8 @@ def test_sources_are_trimmed_by_tokens_not_characters(tiny):
 
 def test_degeneration_detection():
     assert ev.is_degenerate("") and ev.is_degenerate("  ")
+    assert ev.is_degenerate("[1]") == "the model produced no answer"  # a bare citation says nothing
+    assert "garbled" in ev.is_degenerate("x V\ufffd를\ufffd\ufffd kep")
     assert ev.is_degenerate("을 만든다. " * 30) == "the model repeated itself"
     assert ev.is_degenerate("\n".join(["같은 줄"] * 6))
     assert ev.is_degenerate("내적의 분산이 d_k가 되어 softmax가 쏠리기 때문에 √d_k로 나눕니다 [1].") == ""
