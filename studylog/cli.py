@@ -14,6 +14,8 @@ from pathlib import Path
 
 from studylog import __version__
 
+QUALITY_DEFAULT = 20
+
 
 class CliError(Exception):
     """A user-facing failure: printed to stderr, exit status 1."""
@@ -169,6 +171,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attention(args: argparse.Namespace) -> int:
+    from studylog.attention.explore import parse_head
+
+    service = _service(args)
+    service.generator_spec = args.model
+    service.device = args.device
+    result = service.text_attention(" ".join(args.text), args.layer, parse_head(args.head))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    where = "rollout over all layers" if result.layer is None else f"layer {result.layer}, head {result.head}"
+    print(f"{result.model}: {len(result.tokens)} tokens, {result.layers} layers × {result.heads} heads "
+          f"({result.kv_heads} KV heads); {where}")
+    for i, label in enumerate(result.tokens):
+        row = result.matrix[i, : i + 1]
+        top = sorted(range(i + 1), key=lambda j: -row[j])[:3]
+        print(f"  {label!r:>14} → " + ", ".join(f"{result.tokens[j]!r} {row[j]:.2f}" for j in top))
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     checks = _service(args).doctor()
     if args.json:
@@ -237,14 +259,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attention", metavar="DIR", help="also save the answer's attention for later viewing")
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("attention", parents=[common], help="the model's attention over any text")
+    p.add_argument("text", nargs="+", metavar="TEXT")
+    p.add_argument("--layer", type=int, default=None, help="layer (default: the last; negative counts from the end)")
+    p.add_argument("--head", default="mean", help="head number, mean, max or rollout (default mean)")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--model", help="catalogue key, local folder or hub id")
+    p.set_defaults(func=cmd_attention)
+
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("bench", parents=[common], help="measure (index, search)")
-    p.add_argument("what", choices=["index", "search"])
+    p.add_argument("what", choices=["index", "search", "ask"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
+    p.add_argument("--model", help="ask bench: generator (default: setting)")
+    p.add_argument("--new-tokens", type=int, default=64, help="ask bench: tokens for the overhead run")
+    p.add_argument("--quality", type=int, default=QUALITY_DEFAULT, metavar="N",
+                   help="ask bench: answerable questions to score (plus every unanswerable one); 0 skips")
+    p.add_argument("--precisions", default="", help="ask bench: e.g. fp32,int8-dynamic,bf16")
     p.set_defaults(func=cmd_bench)
     return parser
 

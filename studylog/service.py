@@ -38,15 +38,16 @@ class Check:
 
 
 class StudyLogService:
-    def __init__(self, settings: Settings | None = None, vault: Path | None = None, embedder=None) -> None:
+    def __init__(self, settings: Settings | None = None, vault: Path | None = None, embedder=None,
+                 generator=None) -> None:
         self.settings = settings or load_settings()
         self.vault = Vault(Path(vault) if vault else self.settings.vault_path)
         self._lock = threading.RLock()
         self._embedder = embedder
-        self._generator = None
+        self._generator = generator
         self.generator_spec: str | None = None  # overrides settings.generator (CLI --model)
         self.device: str | None = None  # overrides settings.device (CLI --device)
-        self._model_lock = threading.Lock()  # one answer (torch work) at a time
+        self.model_lock = threading.Lock()  # one answer (torch work) at a time
         self._store: ChromaStore | None = None
         self._keyword: KeywordIndex | None = None
         self._tokenizer_thread: threading.Thread | None = None
@@ -215,8 +216,22 @@ class StudyLogService:
             lambda q, k, today=None: self.search(q, k=k, today=today, per_note=False),
             self._generator, tokenizer.tokenize, config,
         )
-        with self._model_lock:
+        with self.model_lock:
             yield from chain.stream(question, history, cancel, today)
+
+    def text_attention(self, text: str, layer: int | None = None, head: str | int = "mean"):
+        """The loaded model's attention over any text (explore mode, `studylog attention`)."""
+        from studylog.attention.explore import text_attention
+
+        loaded = self.generator()
+        with self.model_lock:
+            return text_attention(loaded.model, loaded.tokenizer, text, layer, head, loaded.name)
+
+    def capture_answer(self, answer):
+        """Attention of the model over the exact prompt + answer tokens of `answer`."""
+        from studylog.attention_export import capture_answer
+
+        return capture_answer(self, answer)
 
     def _load_with_status(self):
         """Load the generator in a thread, relaying its progress as status events."""

@@ -27,6 +27,8 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.index_bench import bench_index as bench
     elif args.what == "search":
         from studylog.bench.search_bench import bench_search as bench
+    elif args.what == "ask":
+        from studylog.bench.ask_bench import bench_ask as bench
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(args.what)
     figures = bench(args)

@@ -78,14 +78,28 @@ class AnswerChain:
         language = question_language(run.question)
         if getattr(result, "message", "") and not result.hits:
             label = result.scope.label if result.scope else ""
-            run.declined_text = ev.NO_NOTE_ON[language].format(label=label) if label else ev.NOT_FOUND[language]
+            run.declined_text = (
+                ev.NO_NOTE_ON[language].format(label=label) if label else ev.NOT_FOUND[language]
+            )
             return run
         run.sources = [
-            Source(n=i + 1, date=h.date, path=h.path, section=h.section, heading_path=h.heading_path,
-                   start_line=h.start_line, text=h.text, chunk_id=h.chunk_id, score=h.score)
+            Source(
+                n=i + 1,
+                date=h.date,
+                path=h.path,
+                section=h.section,
+                heading_path=h.heading_path,
+                start_line=h.start_line,
+                text=h.text,
+                chunk_id=h.chunk_id,
+                score=h.score,
+            )
             for i, h in enumerate(result.hits[: self.config.k])
         ]
-        if not run.sources or ev.question_coverage(run.question, run.sources, self.tokenize) < MIN_COVERAGE:
+        if (
+            not run.sources
+            or ev.question_coverage(run.question, run.sources, self.tokenize) < MIN_COVERAGE
+        ):
             run.declined_text = ev.NOT_FOUND[language]
         return run
 
@@ -99,7 +113,9 @@ class AnswerChain:
 
         run.sources = fit_sources(run.sources, count, self.config.source_token_budget)
         run.parts = build_messages(run.question, run.sources, run.history)
-        prompt_text = tokenizer.apply_chat_template(run.parts.messages, tokenize=False, add_generation_prompt=True)
+        prompt_text = tokenizer.apply_chat_template(
+            run.parts.messages, tokenize=False, add_generation_prompt=True
+        )
         encoded = tokenizer(prompt_text, add_special_tokens=False, return_offsets_mapping=True)
         run.prompt_ids = list(encoded["input_ids"])
         run.spans = _label_spans(prompt_text, encoded["offset_mapping"], run.parts)
@@ -112,8 +128,13 @@ class AnswerChain:
                 yield run.declined_text
                 continue
             for piece in stream_generate(
-                self.loaded.model, self.loaded.tokenizer, run.prompt_ids, self.config.max_new_tokens,
-                run.cancel, run.generation, self.config.min_new_tokens,
+                self.loaded.model,
+                self.loaded.tokenizer,
+                run.prompt_ids,
+                self.config.max_new_tokens,
+                run.cancel,
+                run.generation,
+                self.config.min_new_tokens,
             ):
                 if not run.first_token_at:
                     run.first_token_at = time.perf_counter()
@@ -134,8 +155,15 @@ class AnswerChain:
         truncated = len(question) > MAX_QUESTION_CHARS
         if truncated:
             question = question[:MAX_QUESTION_CHARS]
-            yield AskEvent("status", f"the question was cut to its first {MAX_QUESTION_CHARS} characters")
-        run = _Run(question=question, history=list(history or []), cancel=cancel or threading.Event(), today=today)
+            yield AskEvent(
+                "status", f"the question was cut to its first {MAX_QUESTION_CHARS} characters"
+            )
+        run = _Run(
+            question=question,
+            history=list(history or []),
+            cancel=cancel or threading.Event(),
+            today=today,
+        )
         yield AskEvent("status", "searching your notes")
         pieces: list[str] = []
         for piece in self.runnable.stream(run):
@@ -171,12 +199,17 @@ class AnswerChain:
             reason = reasons["unsupported" if cited else "uncited"]
         # Quotes come from what the model cited when it cited anything, else from every source.
         pool = [s for s in run.sources if s.n in cited] if cited and not reason else run.sources
-        answer.evidence = ev.select_evidence(run.question, "" if reason else cleaned, pool, self.tokenize)
+        answer.evidence = ev.select_evidence(
+            run.question, "" if reason else cleaned, pool, self.tokenize
+        )
         if not answer.evidence and pool is not run.sources:
             answer.evidence = ev.select_evidence(run.question, cleaned, run.sources, self.tokenize)
         if reason and answer.evidence:
             answer.text, answer.fallback, answer.fallback_reason = (
-                ev.extractive_answer(answer.evidence, language, reason), True, reason)
+                ev.extractive_answer(answer.evidence, language, reason),
+                True,
+                reason,
+            )
             cited = sorted({e.n for e in answer.evidence})
         elif reason:
             answer.text, answer.declined = ev.NOT_FOUND[language], True
@@ -210,5 +243,12 @@ def _label_spans(prompt_text: str, offsets, parts: PromptParts) -> list[dict]:
     covered = {i for s in spans for i in range(s["start"], s["end"])}
     first_free = next((i for i in range(len(offsets)) if i not in covered), None)
     if first_free is not None:
-        spans.insert(0, {"label": "instructions", "start": 0, "end": min(s["start"] for s in spans) if spans else len(offsets)})
+        spans.insert(
+            0,
+            {
+                "label": "instructions",
+                "start": 0,
+                "end": min(s["start"] for s in spans) if spans else len(offsets),
+            },
+        )
     return spans

@@ -55,11 +55,19 @@ def select_evidence(
             tokens = Counter(tokenize(sentence))
             if not tokens:
                 continue
-            score = 1.0 * len(question_tokens & tokens.keys()) + 0.5 * len(answer_tokens & tokens.keys())
+            score = 1.0 * len(question_tokens & tokens.keys()) + 0.5 * len(
+                answer_tokens & tokens.keys()
+            )
             score = score / (1 + 0.02 * len(sentence)) - 0.05 * rank
             if score > 0:
-                quote = Evidence(n=source.n, date=source.date, quote=sentence, path=source.path,
-                                 start_line=source.start_line, score=round(score, 4))
+                quote = Evidence(
+                    n=source.n,
+                    date=source.date,
+                    quote=sentence,
+                    path=source.path,
+                    start_line=source.start_line,
+                    score=round(score, 4),
+                )
                 scored.append((score, -rank, quote))
     scored.sort(key=lambda item: (-item[0], -item[1]))
     chosen: list[Evidence] = []

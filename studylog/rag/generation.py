@@ -22,13 +22,17 @@ class _CancelCriteria(StoppingCriteria):
         self.cancel = cancel
 
     def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        return torch.full((input_ids.shape[0],), self.cancel.is_set(), dtype=torch.bool, device=input_ids.device)
+        return torch.full(
+            (input_ids.shape[0],), self.cancel.is_set(), dtype=torch.bool, device=input_ids.device
+        )
 
 
 class _LoopCriteria(StoppingCriteria):
     """Stop when the last `size` tokens already occurred `repeats` times back to back."""
 
-    def __init__(self, prompt_len: int, sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12), repeats: int = 4) -> None:
+    def __init__(
+        self, prompt_len: int, sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12), repeats: int = 4
+    ) -> None:
         self.prompt_len = prompt_len
         self.sizes = sizes
         self.repeats = repeats
@@ -43,7 +47,9 @@ class _LoopCriteria(StoppingCriteria):
                 unit = tail[-size:]
                 if all(tail[i : i + size] == unit for i in range(0, span, size)):
                     self.fired = True
-                    return torch.ones((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
+                    return torch.ones(
+                        (input_ids.shape[0],), dtype=torch.bool, device=input_ids.device
+                    )
         return torch.zeros((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
 
 
@@ -66,7 +72,7 @@ class _TextQueue(BaseStreamer):
         if text.endswith("\ufffd"):  # half a Hangul syllable: wait for its other bytes
             return
         if len(text) > len(self._emitted):
-            self.pieces.put(text[len(self._emitted):])
+            self.pieces.put(text[len(self._emitted) :])
             self._emitted = text
 
     def end(self) -> None:

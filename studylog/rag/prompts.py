@@ -48,7 +48,9 @@ class PromptParts:
     language: str
 
 
-def build_messages(question: str, sources: list[Source], history: list[tuple[str, str]] | None = None) -> PromptParts:
+def build_messages(
+    question: str, sources: list[Source], history: list[tuple[str, str]] | None = None
+) -> PromptParts:
     language = question_language(question)
     blocks = [(s.n, format_source(s)) for s in sources]
     context = "\n\n".join(text for _, text in blocks) if blocks else "(no sources)"
@@ -58,7 +60,9 @@ def build_messages(question: str, sources: list[Source], history: list[tuple[str
         messages.append({"role": "assistant", "content": answered})
     user = f"Sources:\n{context}\n\nQuestion: {question.strip()}\n{_RULES[language]}"
     messages.append({"role": "user", "content": user})
-    return PromptParts(messages=messages, source_blocks=blocks, question=question.strip(), language=language)
+    return PromptParts(
+        messages=messages, source_blocks=blocks, question=question.strip(), language=language
+    )
 
 
 def fit_sources(sources: list[Source], count_tokens, budget: int) -> list[Source]:

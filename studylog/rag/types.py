@@ -20,7 +20,12 @@ class Source:
     score: float = 0.0
 
     def to_json(self) -> dict:
-        return {"n": self.n, "date": self.date, "path": self.path, "section": self.heading_path or self.section}
+        return {
+            "n": self.n,
+            "date": self.date,
+            "path": self.path,
+            "section": self.heading_path or self.section,
+        }
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""`studylog bench ask`: chain overhead vs raw `model.generate`, time to first token, peak RSS,
+CPU tokens/s per precision, first vs cached load, and answer quality on the question set."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from studylog.bench import fixtures_vault
+from studylog.bench.search_bench import TODAY, load_questions
+
+QUALITY_QUESTIONS = 20
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> float:
+    import torch
+
+    inputs = torch.tensor([prompt_ids])
+    started = time.perf_counter()
+    with torch.inference_mode():
+        loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=new_tokens,
+                              min_new_tokens=new_tokens, do_sample=False,
+                              pad_token_id=loaded.tokenizer.eos_token_id)
+    return time.perf_counter() - started
+
+
+def _overhead(service, new_tokens: int) -> dict:
+    """Same model, same prompt, same number of new tokens, one process."""
+    from studylog.rag.chain import AnswerChain, ChainConfig
+    from studylog.search.tokenize import get_tokenizer
+
+    loaded = service.generator()
+    chain = AnswerChain(lambda q, k, today=None: service.search(q, k=k, today=today, per_note=False), loaded,
+                        get_tokenizer("kiwi").tokenize, ChainConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens))
+    question = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"
+    list(chain.stream("warm-up: what is LoRA?", today=TODAY))
+    results = []
+    for _ in range(2):
+        started = time.perf_counter()
+        answer = next(e.answer for e in chain.stream(question, today=TODAY) if e.kind == "done")
+        chain_seconds = time.perf_counter() - started
+        raw_seconds = _raw_generate_seconds(loaded, answer.prompt_token_ids, new_tokens)
+        results.append((chain_seconds, raw_seconds, answer))
+    chain_seconds, raw_seconds, answer = min(results, key=lambda r: r[0])
+    raw_seconds = min(r[1] for r in results)
+    return {
+        "prompt_tokens": answer.prompt_tokens,
+        "new_tokens": answer.new_tokens,
+        "chain_tokens_per_s": round(answer.new_tokens / chain_seconds, 2),
+        "raw_generate_tokens_per_s": round(new_tokens / raw_seconds, 2),
+        "chain_overhead_pct": round(100 * (chain_seconds - raw_seconds) / raw_seconds, 1),
+        "seconds_to_first_token": round(answer.seconds_to_first_token, 2),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _precisions(cache_dir: Path, spec: str, precisions: list[str], new_tokens: int) -> dict:
+    from studylog.rag.loading import load_model
+
+    prompt = None
+    figures = {}
+    for precision in precisions:
+        gc.collect()
+        started = time.perf_counter()
+        loaded = load_model(spec, cache_dir, device="cpu", precision=precision)
+        load_seconds = time.perf_counter() - started
+        if prompt is None:
+            text = "아래 노트를 읽고 질문에 답하세요.\n" + ("어텐션은 Query와 Key의 내적으로 가중치를 구하고 Value를 가중합한다. " * 12)
+            prompt = loaded.tokenizer(text)["input_ids"][:300]
+        _raw_generate_seconds(loaded, prompt[:32], 4)
+        seconds = _raw_generate_seconds(loaded, prompt, new_tokens)
+        figures[precision] = {"load_seconds": round(load_seconds, 1), "tokens_per_s_incl_prefill": round(new_tokens / seconds, 2),
+                              "prompt_tokens": len(prompt), "new_tokens": new_tokens}
+        del loaded
+    return figures
+
+
+def _quality(service, questions: list[dict], limit: int) -> dict:
+    answerable = [q for q in questions if q.get("answerable", True)][:limit]
+    unanswerable = [q for q in questions if not q.get("answerable", True)]
+    rows = []
+    for q in answerable + unanswerable:
+        answer = next(e.answer for e in service.ask_stream(q["question"], cancel=threading.Event(), today=TODAY)
+                      if e.kind == "done")
+        text = answer.text.lower()
+        keyword = any(k.lower() in text for k in q["keywords"]) if q["keywords"] else False
+        cited_dates = {s.date for s in answer.sources}
+        rows.append({
+            "id": q["id"], "answerable": q.get("answerable", True), "keyword": keyword,
+            "date_cited": bool(cited_dates & set(q["dates"])), "declined": answer.declined,
+            "fallback": answer.fallback, "ttft": round(answer.seconds_to_first_token, 1),
+            "seconds": round(answer.seconds, 1), "answer": answer.text[:160],
+        })
+    good = [r for r in rows if r["answerable"]]
+    ttfts = sorted(r["ttft"] for r in good if not r["declined"])
+    return {
+        "answerable": len(good),
+        "keyword_and_date": sum(r["keyword"] and r["date_cited"] for r in good),
+        "keyword": sum(r["keyword"] for r in good),
+        "date_cited": sum(r["date_cited"] for r in good),
+        "fallback": sum(r["fallback"] for r in good),
+        "wrongly_declined": sum(r["declined"] for r in good),
+        "unanswerable": len(unanswerable),
+        "unanswerable_declined": sum(r["declined"] for r in rows if not r["answerable"]),
+        "median_ttft_s": ttfts[len(ttfts) // 2] if ttfts else None,
+        "rows": rows,
+    }
+
+
+def bench_ask(args: argparse.Namespace) -> dict:
+    from studylog.config import Settings
+    from studylog.service import StudyLogService
+
+    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="studylog-bench-ask-"))
+    vault = work / "vault"
+    if not vault.exists():
+        shutil.copytree(fixtures_vault(args.fixtures), vault)
+    os.environ["STUDYLOG_HOME"] = str(work / "home")
+    settings = Settings()
+    if args.model:
+        settings.generator = args.model
+    service = StudyLogService(settings=settings, vault=vault)
+    service.index()
+    figures: dict = {"model": settings.generator}
+    cache = settings.model_cache_dir
+    first = not any(cache.glob("*")) if cache.exists() else True
+    started = time.perf_counter()
+    service.generator()
+    figures["load"] = {"first_load" if first else "cached_load": round(time.perf_counter() - started, 1)}
+    figures["device"] = service.generator().device
+    figures["precision"] = service.generator().precision
+    figures["overhead"] = _overhead(service, args.new_tokens)
+    if args.quality:
+        figures["quality"] = _quality(service, load_questions(), args.quality)
+    if args.precisions:
+        figures["cpu_precisions"] = _precisions(cache, settings.generator, args.precisions.split(","), 64)
+    figures["peak_rss_mb"] = _peak_rss_mb()
+    return figures

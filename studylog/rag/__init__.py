@@ -1,0 +1,54 @@
+"""The answering model: catalogue, bundled weights, device choice and loading.
+
+The catalogue and weights helpers import no torch, so settings screens can list models
+cheaply; `device` and `loading` (torch, transformers) load on first use of their names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from studylog.rag.catalogue import (
+    CATALOGUE,
+    ModelEntry,
+    ModelNotFoundError,
+    get_entry,
+    install_hint,
+    is_installed,
+    resolve_model,
+)
+from studylog.rag.weights import ModelError, Progress, WeightsError, join_parts, locate_parts
+
+_LAZY = {
+    "DeviceChoice": "studylog.rag.device",
+    "DeviceError": "studylog.rag.device",
+    "pick_device": "studylog.rag.device",
+    "LoadedModel": "studylog.rag.loading",
+    "ModelLoadError": "studylog.rag.loading",
+    "load_model": "studylog.rag.loading",
+    "prepare_model": "studylog.rag.loading",
+    "quantize_int8_except_down_proj": "studylog.rag.loading",
+}
+
+__all__ = [
+    "CATALOGUE",
+    "ModelEntry",
+    "ModelError",
+    "ModelNotFoundError",
+    "Progress",
+    "WeightsError",
+    "get_entry",
+    "install_hint",
+    "is_installed",
+    "join_parts",
+    "locate_parts",
+    "resolve_model",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,83 @@
+"""Where the generator runs and in which precision: CUDA, then MPS, then CPU, unless overridden."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import torch
+
+from studylog.rag.weights import ModelError
+
+#: Precisions each device type accepts; the first is the default (CUDA picks bf16 only where
+#: the GPU supports it). "int8-dynamic" is CPU-only: int8 weights, float32 activations.
+PRECISIONS: dict[str, tuple[str, ...]] = {
+    "cuda": ("bf16", "fp16", "fp32"),
+    "mps": ("fp16", "fp32"),
+    "cpu": ("fp32", "int8-dynamic", "bf16"),
+}
+CPU_PRECISIONS = PRECISIONS["cpu"]
+
+_DTYPES = {
+    "fp32": torch.float32,
+    "fp16": torch.float16,
+    "bf16": torch.bfloat16,
+    "int8-dynamic": torch.float32,  # loaded in float32, then its Linear layers are quantised
+}
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(?::\d+)?")
+
+
+class DeviceError(ModelError, ValueError):
+    """The requested device or precision is unknown, or not available on this machine."""
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: str
+    dtype: torch.dtype
+    precision: str
+    reason: str
+
+
+def _default_precision(device_type: str) -> str:
+    if device_type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return PRECISIONS[device_type][0]
+
+
+def pick_device(requested: str = "auto", precision: str | None = None) -> DeviceChoice:
+    """Resolve `"auto" | "cpu" | "cuda" | "cuda:N" | "mps"` and a precision to a concrete choice.
+
+    An explicit device that is absent raises instead of silently running elsewhere: the user
+    asked for it. `precision=None` takes the device's default (see PRECISIONS).
+    """
+    requested = requested.strip().lower()
+    if not _DEVICE.fullmatch(requested):
+        raise DeviceError(f"unknown device {requested!r}: use auto, cpu, cuda, cuda:N or mps")
+    if requested == "auto":
+        if torch.cuda.is_available():
+            device, reason = "cuda", "auto: CUDA GPU available"
+        elif torch.backends.mps.is_available():
+            device, reason = "mps", "auto: Apple GPU (MPS) available"
+        else:
+            device, reason = "cpu", "auto: no GPU found"
+    else:
+        device, reason = requested, "requested"
+    device_type = device.split(":")[0]
+    if device_type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"{device} was requested but CUDA is not available here")
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise DeviceError(
+                f"{device} was requested but only {torch.cuda.device_count()} GPU(s) exist"
+            )
+    elif device_type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError("mps was requested but the Apple GPU backend is not available here")
+    precision = precision or _default_precision(device_type)
+    if precision not in PRECISIONS[device_type]:
+        raise DeviceError(
+            f"precision {precision!r} is not available on {device_type}: "
+            f"use one of {', '.join(PRECISIONS[device_type])}"
+        )
+    return DeviceChoice(device=device, dtype=_DTYPES[precision], precision=precision, reason=reason)

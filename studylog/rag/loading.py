@@ -1,0 +1,296 @@
+"""Turn a catalogue key, model folder or hub id into a model and tokenizer on the chosen device.
+
+transformers dequantises a GGUF on every load (30-90 s), so a bundled GGUF is converted once
+into a cached folder: float16 safetensors, config, tokenizer and chat template. float16 halves
+the disk of float32 and keeps the dequantised Q4/Q5/Q6/Q8 weights to within far less than
+their quantisation step (bfloat16 would not: 8 mantissa bits). Later loads read that folder in
+seconds and cast to the device's dtype. The conversion is crash-safe: it is built in a temp
+folder, the completion marker is written last, then the folder is renamed into place, and a
+folder without a valid marker is deleted and rebuilt, never loaded.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import torch
+import transformers
+from torch import nn
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from studylog.notes.atomic import atomic_write_text
+from studylog.rag.catalogue import ModelEntry, ModelNotFoundError, check_model_folder, resolve_model
+from studylog.rag.device import DeviceChoice, pick_device
+from studylog.rag.weights import ModelError, Progress, join_parts, locate_parts
+
+MARKER = "studylog-converted.json"
+#: Safetensors, configs and tokenizer files only: no pickled weights are fetched or unpickled.
+_HUB_FILES = ["*.json", "*.safetensors", "*.txt", "*.jinja", "*.model", "*.tiktoken"]
+
+
+class ModelLoadError(ModelError):
+    """A model folder exists but transformers cannot build a model or tokenizer from it."""
+
+
+@dataclass
+class LoadedModel:
+    """A ready generator. `load_seconds` is the wall time of `load_model`, conversion included."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    name: str
+    device: str
+    dtype: torch.dtype
+    precision: str
+    load_seconds: float
+    messages: list[str] = field(default_factory=list)
+    attn_implementation: str = "sdpa"
+
+    def set_attn_implementation(self, implementation: str) -> None:
+        """Switch attention in place: "eager" can return attention weights, "sdpa" is faster."""
+        self.model.set_attn_implementation(implementation)
+        self.attn_implementation = implementation
+
+
+def _no_progress(stage: str, fraction: float | None) -> None:
+    """Default progress sink."""
+
+
+def _major(version: str) -> str:
+    return version.split(".", 1)[0]
+
+
+def is_converted(folder: Path, source_sha256: str) -> bool:
+    """Whether `folder` is a finished conversion of that GGUF, saved by this transformers major.
+
+    Configs are not portable across transformers majors (4.x -> 5.x renamed keys), so a folder
+    from another major is rebuilt rather than risked.
+    """
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    same_major = _major(str(marker.get("transformers", ""))) == _major(md.version("transformers"))
+    return marker.get("source_sha256") == source_sha256 and same_major
+
+
+def _remove_abandoned_work(cache_dir: Path, key: str) -> None:
+    """Delete temp folders of conversions whose process is gone (or is us, from a failed try)."""
+    for work in cache_dir.glob(f".{key}.tmp-*"):
+        pid = work.name.rpartition("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid() or not psutil.pid_exists(int(pid)):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _dense_gguf_kwargs() -> dict[str, object]:
+    """Ask for plain dense weights: recent transformers keep GGUF blocks packed, unsaveable."""
+    gguf_config = getattr(transformers, "GgufConfig", None)
+    return {} if gguf_config is None else {"quantization_config": gguf_config(dequantize=True)}
+
+
+def _convert_gguf(gguf: Path, out: Path, progress: Progress) -> None:
+    progress("converting", None)
+    tokenizer = AutoTokenizer.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, local_files_only=True
+    )
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent,
+        gguf_file=gguf.name,
+        dtype=torch.float16,
+        local_files_only=True,
+        **_dense_gguf_kwargs(),
+    )
+    progress("saving", None)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def _write_marker(folder: Path, source_sha256: str) -> None:
+    """Flush every file to disk, then record completion: after a power cut, marker means data."""
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "r+b") as handle:
+                os.fsync(handle.fileno())
+    marker = {
+        "source_sha256": source_sha256,
+        "transformers": md.version("transformers"),
+        "dtype": "float16",
+        "converted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    atomic_write_text(folder / MARKER, json.dumps(marker, indent=2))
+
+
+def _converted(entry: ModelEntry, cache_dir: Path, progress: Progress) -> Path:
+    """The cached dense folder of a bundled GGUF, building it first if needed."""
+    if entry.size_bytes is None or entry.sha256 is None:
+        raise ModelLoadError(
+            f"{entry.key}: a bundled model needs size_bytes and sha256 to be verified"
+        )
+    folder = cache_dir / entry.key
+    if is_converted(folder, entry.sha256):
+        return folder
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_work(cache_dir, entry.key)
+    if folder.exists():  # unfinished, or converted from another release: never trusted
+        shutil.rmtree(folder)
+    parts = locate_parts(entry.packages)
+    work = cache_dir / f".{entry.key}.tmp-{os.getpid()}"
+    work.mkdir()
+    try:
+        # The joined GGUF lives inside the temp folder and is deleted before the rename: the
+        # dense copy replaces it, and the installed parts can always rebuild it (~2 s).
+        gguf = join_parts(parts, work / "source.gguf", entry.size_bytes, entry.sha256, progress)
+        _convert_gguf(gguf, work, progress)
+        gguf.unlink()
+        _write_marker(work, entry.sha256)
+        try:
+            work.rename(folder)
+        except OSError:
+            if not is_converted(folder, entry.sha256):  # not a concurrent conversion that won
+                raise
+            shutil.rmtree(work)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return folder
+
+
+def _hub_snapshot(repo_id: str, allow_network: bool, progress: Progress) -> Path:
+    from huggingface_hub import snapshot_download
+
+    if allow_network:
+        progress("downloading", None)
+    try:
+        folder = Path(
+            snapshot_download(
+                repo_id, allow_patterns=_HUB_FILES, local_files_only=not allow_network
+            )
+        )
+    except (OSError, ValueError) as exc:  # hub, cache and connection errors; bad repo ids
+        where = "download" if allow_network else "find in the local Hugging Face cache"
+        raise ModelNotFoundError(f"cannot {where} {repo_id}: {exc}") from exc
+    check_model_folder(folder)
+    return folder
+
+
+def prepare_model(
+    key_or_path: str | ModelEntry,
+    cache_dir: Path,
+    progress: Progress | None = None,
+    allow_network: bool = False,
+) -> Path:
+    """A local folder `from_pretrained` can load: the one-time conversion of a bundled GGUF,
+    the Hugging Face snapshot of a hub id, or the model folder itself."""
+    progress = progress or _no_progress
+    entry = (
+        key_or_path
+        if isinstance(key_or_path, ModelEntry)
+        else resolve_model(key_or_path, allow_network)
+    )
+    if entry.bundled:
+        return _converted(entry, Path(cache_dir), progress)
+    if entry.requires_network:
+        return _hub_snapshot(entry.repo_or_source, allow_network, progress)
+    return Path(entry.repo_or_source)
+
+
+def quantize_int8_except_down_proj(model: nn.Module) -> nn.Module:
+    """Dynamic int8 (CPU) for every nn.Linear except the MLPs' `down_proj`, in place.
+
+    `down_proj` reads the SwiGLU product, whose outlier activations a per-tensor int8 scale
+    clips: quantising it too garbled answers (measured), while the other layers lose little.
+    """
+    targets = {
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and not name.endswith("down_proj")
+    }
+    with warnings.catch_warnings():
+        # torch.ao's eager quantisation is deprecated in favour of torchao, which is not a
+        # dependency; it still works in torch 2.13 and its warnings would only alarm users.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, targets, dtype=torch.qint8, inplace=True)
+
+
+def _place(model: PreTrainedModel, choice: DeviceChoice, messages: list[str]) -> DeviceChoice:
+    """Move the model to its device; on GPU out-of-memory fall back to the CPU and say so."""
+    if choice.device == "cpu":
+        return choice
+    try:
+        model.to(choice.device)
+    except torch.OutOfMemoryError:
+        cpu = pick_device("cpu")
+        model.to(device="cpu", dtype=cpu.dtype)
+        torch.cuda.empty_cache()
+        messages.append(
+            f"Not enough GPU memory on {choice.device} for this model; "
+            f"it runs on the CPU ({cpu.precision}) instead, which is slower."
+        )
+        return DeviceChoice(
+            cpu.device, cpu.dtype, cpu.precision, f"{choice.device} ran out of memory"
+        )
+    return choice
+
+
+def load_model(
+    key_or_path: str | ModelEntry,
+    cache_dir: Path,
+    device: str = "auto",
+    precision: str | None = None,
+    progress: Progress | None = None,
+    allow_network: bool = False,
+) -> LoadedModel:
+    """Resolve, prepare (convert once if bundled) and load a generator ready for `generate`.
+
+    Offline unless `allow_network`. Attention is "sdpa" for speed; switch with
+    `LoadedModel.set_attn_implementation("eager")` to capture attention weights.
+    Raises ModelError subclasses whose text says what to do.
+    """
+    started = time.perf_counter()
+    progress = progress or _no_progress
+    choice = pick_device(device, precision)
+    folder = prepare_model(key_or_path, cache_dir, progress, allow_network)
+    name = key_or_path.key if isinstance(key_or_path, ModelEntry) else key_or_path
+    progress("loading", None)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(
+            folder, dtype=choice.dtype, attn_implementation="sdpa", local_files_only=True
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load {name} from {folder}: {exc}") from exc
+    messages: list[str] = []
+    choice = _place(model, choice, messages)
+    if choice.precision == "int8-dynamic":
+        quantize_int8_except_down_proj(model)
+    model.eval()
+    if not tokenizer.chat_template:
+        messages.append(f"{name} has no chat template: questions are sent as plain text.")
+    progress("loading", 1.0)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        name=name,
+        device=choice.device,
+        dtype=choice.dtype,
+        precision=choice.precision,
+        load_seconds=time.perf_counter() - started,
+        messages=messages,
+    )

@@ -1,0 +1,52 @@
+"""`studylog attention TEXT` and `ask --attention DIR` through the service, with the tiny model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from studylog import cli
+from studylog.config import Settings
+from studylog.service import StudyLogService
+
+
+@pytest.fixture
+def service_with_tiny_model(monkeypatch, tiny, fixtures_vault, fake_embedder):
+    service = StudyLogService(settings=Settings(), vault=fixtures_vault, embedder=fake_embedder, generator=tiny)
+    monkeypatch.setattr(cli, "_service", lambda args: service)
+    return service
+
+
+@pytest.mark.parametrize("head", ["mean", "max", "0", "3", "rollout"])
+def test_attention_json_rows_are_distributions(capsys, service_with_tiny_model, head):
+    assert cli.main(["attention", "--json", "--layer", "1", "--head", head, "어텐션은 가중 평균이다"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    matrix = np.array(payload["matrix"])
+    assert payload["model"] == "tiny-qwen2" and payload["layers"] == 2 and payload["heads"] == 4
+    assert matrix.shape == (len(payload["tokens"]),) * 2
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, atol=1e-3)
+    assert np.allclose(np.triu(matrix, k=1), 0.0)
+    assert "\ufffd" not in "".join(payload["tokens"])
+
+
+def test_attention_bad_head_is_a_clear_error(capsys, service_with_tiny_model):
+    assert cli.main(["attention", "--head", "nine", "text here"]) == 1
+    assert "--head" in capsys.readouterr().err
+
+
+def test_ask_saves_the_answer_attention(capsys, service_with_tiny_model, tmp_path):
+    service_with_tiny_model.index()
+    code = cli.main(["ask", "--json", "--max-new-tokens", "6", "--attention", str(tmp_path / "att"),
+                     "√d_k로 나누는 이유가 뭐였지?"])
+    assert code == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["new_tokens"] == 6 or answer["fallback"]
+    saved = list((tmp_path / "att").glob("*.npz"))
+    assert len(saved) == 1 and (saved[0].with_suffix(".json")).exists()
+    from studylog.attention import AttentionCapture
+
+    capture = AttentionCapture.load(saved[0])
+    assert capture.num_layers == 2 and capture.answer_rows.shape[:2] == (2, 4)
+    assert {s.label for s in capture.spans} >= {"instructions", "question", "source 1"}
