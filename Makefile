@@ -46,7 +46,7 @@ $(VENV)/.system-deps:
 		echo "system packages: present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			fonts-nanum fontconfig xvfb xauth libegl1 libgl1 libfontconfig1 libdbus-1-3 \
+			fonts-nanum fonts-noto-color-emoji fontconfig xvfb xauth libegl1 libgl1 libfontconfig1 libdbus-1-3 \
 			libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 			libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 >/dev/null; \
 	else \

@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("bench", parents=[common], help="measure (index, search)")
-    p.add_argument("what", choices=["index", "search", "ask"])
+    p.add_argument("what", choices=["index", "search", "ask", "gui"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
@@ -294,20 +294,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("studylog: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        print(f"studylog: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Errors whose message tells the user what to do (no traceback). Imported only here, so
+    starting the GUI does not pay for the index and model modules."""
     from studylog.index.embedders import EmbedderError
     from studylog.index.store import IndexError_
     from studylog.notes.model import NoteError
     from studylog.notes.vault import VaultError
     from studylog.rag.weights import ModelError
 
-    try:
-        return int(args.func(args) or 0)
-    except (CliError, VaultError, NoteError, IndexError_, EmbedderError, ModelError, ValueError) as exc:
-        print(f"studylog: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("studylog: interrupted", file=sys.stderr)
-        return 130
+    return isinstance(exc, CliError | VaultError | NoteError | IndexError_ | EmbedderError | ModelError | ValueError)
 
 
 if __name__ == "__main__":

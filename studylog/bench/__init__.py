@@ -29,6 +29,11 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.search_bench import bench_search as bench
     elif args.what == "ask":
         from studylog.bench.ask_bench import bench_ask as bench
+    elif args.what == "gui":
+        from studylog.gui.bench import bench_gui
+
+        def bench(args: argparse.Namespace) -> dict:
+            return bench_gui(notes=args.notes, fixtures=fixtures_vault(args.fixtures))
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(args.what)
     figures = bench(args)

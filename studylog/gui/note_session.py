@@ -1,0 +1,121 @@
+"""The open note's save state: debounced autosave through the single writer, never losing text.
+
+Every edit bumps a revision; a save carries the revision it wrote, so a save that finishes
+after more typing leaves the note marked unsaved. Saves go to one writer thread in order,
+so an older text can never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from studylog.gui.editor import NoteEditor
+from studylog.gui.ui_state import write_recovery_copy
+
+AUTOSAVE_DELAY_MS = 1500
+
+CLEAN, UNSAVED, SAVING, SAVED, FAILED = "clean", "unsaved", "saving", "saved", "failed"
+
+
+class NoteSession(QObject):
+    state_changed = Signal(str)
+    save_failed = Signal(object)  # the exception
+    saved = Signal(Path)
+    kept_elsewhere = Signal(Path, Path, object)  # note, recovery copy, why: a left note's save failed
+
+    def __init__(self, backend, editor: NoteEditor, delay_ms: int = AUTOSAVE_DELAY_MS):
+        super().__init__()
+        self.backend = backend
+        self.editor = editor
+        self.path: Path | None = None
+        self.revision = 0
+        self.saved_revision = 0
+        self.state = CLEAN
+        self.saved_at: dt.datetime | None = None
+        self._loading = False
+        self._timer = QTimer(self, singleShot=True, interval=delay_ms)
+        self._timer.timeout.connect(self.save_now)
+        editor.text_edited.connect(self._edited)
+
+    @property
+    def dirty(self) -> bool:
+        return self.path is not None and self.revision != self.saved_revision
+
+    def set_delay(self, delay_ms: int) -> None:
+        self._timer.setInterval(delay_ms)
+
+    def open(self, path: Path, text: str, show) -> None:
+        """Switch to another note; the previous one's pending text is saved first."""
+        if self.dirty:
+            self.save_now()
+        self._timer.stop()
+        self._loading = True
+        try:
+            show(text)
+        finally:
+            self._loading = False
+        self.path = path
+        self.revision = self.saved_revision = 0
+        self._set_state(CLEAN)
+
+    def close_note(self) -> None:
+        if self.dirty:
+            self.save_now()
+        self._timer.stop()
+        self.path = None
+        self._set_state(CLEAN)
+
+    def _edited(self) -> None:
+        if self._loading or self.path is None:
+            return
+        self.revision += 1
+        self._set_state(UNSAVED)
+        self._timer.start()
+
+    def save_now(self):
+        """Queue a save of the current text now; returns the job (None when nothing to do)."""
+        self._timer.stop()
+        if not self.dirty:
+            return None
+        path, revision, text = self.path, self.revision, self.editor.toPlainText()
+        job = self.backend.save_note(path, text, on_result=lambda _r: self._saved(path, revision),
+                                     on_error=lambda exc: self._failed(path, text, exc))
+        self._set_state(SAVING)
+        return job
+
+    def _saved(self, path: Path, revision: int) -> None:
+        if path != self.path:
+            self.saved.emit(path)
+            return
+        self.saved_revision = max(self.saved_revision, revision)
+        self.saved_at = dt.datetime.now()
+        self._set_state(SAVED if not self.dirty else UNSAVED)
+        self.saved.emit(path)
+
+    def _failed(self, path: Path, text: str, exc: BaseException) -> None:
+        if path == self.path:
+            self._set_state(FAILED)  # the text is still in the editor; the next edit retries
+            self.save_failed.emit(exc)
+        else:
+            # The note is no longer in the editor: this text exists nowhere else now.
+            self.kept_elsewhere.emit(path, write_recovery_copy(path, text), exc)
+
+    def flush_blocking(self, timeout: float) -> bool:
+        """Save now and wait (used on close); False when the text is not known to be on disk."""
+        if not self.dirty:
+            return True
+        job = self.save_now()
+        if not job.wait(timeout):
+            return False
+        ok = job.error is None and not job.was_aborted
+        if ok:
+            self.saved_revision = self.revision
+        return ok
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state or state == SAVED:
+            self.state = state
+            self.state_changed.emit(state)
