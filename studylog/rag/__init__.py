@@ -7,7 +7,7 @@ cheaply; `device` and `loading` (torch, transformers) load on first use of their
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studylog.rag.catalogue import (
     CATALOGUE,
@@ -19,6 +19,16 @@ from studylog.rag.catalogue import (
     resolve_model,
 )
 from studylog.rag.weights import ModelError, Progress, WeightsError, join_parts, locate_parts
+
+if TYPE_CHECKING:
+    from studylog.rag.device import DeviceChoice, DeviceError, pick_device
+    from studylog.rag.loading import (
+        LoadedModel,
+        ModelLoadError,
+        load_model,
+        prepare_model,
+        quantize_int8_except_down_proj,
+    )
 
 _LAZY = {
     "DeviceChoice": "studylog.rag.device",
@@ -33,8 +43,12 @@ _LAZY = {
 
 __all__ = [
     "CATALOGUE",
+    "DeviceChoice",
+    "DeviceError",
+    "LoadedModel",
     "ModelEntry",
     "ModelError",
+    "ModelLoadError",
     "ModelNotFoundError",
     "Progress",
     "WeightsError",
@@ -42,9 +56,12 @@ __all__ = [
     "install_hint",
     "is_installed",
     "join_parts",
+    "load_model",
     "locate_parts",
+    "pick_device",
+    "prepare_model",
+    "quantize_int8_except_down_proj",
     "resolve_model",
-    *_LAZY,
 ]
 
 

@@ -79,6 +79,21 @@ class _TextQueue(BaseStreamer):
         self.pieces.put(None)
 
 
+def _stop_ids(model, tokenizer) -> list[int]:
+    """Every end-of-turn id: a converted GGUF's generation config knows only `<|im_end|>`,
+    while Qwen's chat models may also end with `<|endoftext|>`."""
+    ids: list[int] = []
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for value in ([configured] if isinstance(configured, int) else list(configured or [])) + [tokenizer.eos_token_id]:
+        if isinstance(value, int) and value not in ids:
+            ids.append(value)
+    for token in ("<|im_end|>", "<|endoftext|>"):
+        token_id = tokenizer.convert_tokens_to_ids(token)
+        if isinstance(token_id, int) and token_id != tokenizer.unk_token_id and token_id not in ids:
+            ids.append(token_id)
+    return ids
+
+
 @dataclass
 class GenerationResult:
     answer_ids: list[int] = field(default_factory=list)
@@ -109,6 +124,7 @@ def stream_generate(
     device = next(model.parameters()).device
     inputs = torch.tensor([prompt_ids], dtype=torch.long, device=device)
     eos = tokenizer.eos_token_id
+    stop_ids = _stop_ids(model, tokenizer)
     kwargs = dict(
         input_ids=inputs,
         attention_mask=torch.ones_like(inputs),
@@ -118,6 +134,7 @@ def stream_generate(
         streamer=streamer,
         stopping_criteria=StoppingCriteriaList([_CancelCriteria(cancel), loop]),
         pad_token_id=eos if eos is not None else 0,
+        eos_token_id=stop_ids or None,
     )
 
     def run() -> None:
@@ -141,7 +158,7 @@ def stream_generate(
             cancel.set()
         worker.join()
     result.answer_ids = list(streamer.ids)
-    if result.answer_ids and eos is not None and result.answer_ids[-1] == eos:
+    if result.answer_ids and result.answer_ids[-1] in stop_ids:
         result.answer_ids = result.answer_ids[:-1]
     result.looped = loop.fired
     result.cancelled = cancel.is_set()

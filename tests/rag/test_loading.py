@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -68,7 +69,7 @@ def _reference(tiny_model, tokenizer) -> torch.Tensor:
 
 
 def test_bundled_gguf_is_converted_once_and_loads_like_the_original(
-    tiny_model, bundled: ModelEntry, cache: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model, bundled: ModelEntry, cache: Path, monkeypatch: pytest.MonkeyPatch, no_network: None
 ) -> None:
     stages: list[str] = []
     folder = prepare_model(bundled, cache, lambda stage, fraction: stages.append(stage))
@@ -131,7 +132,7 @@ def test_interrupted_conversion_leaves_nothing_trusted(
 
 
 def test_corrupt_parts_are_refused_before_conversion(bundled: ModelEntry, cache: Path) -> None:
-    wrong = ModelEntry(**{**bundled.__dict__, "sha256": "0" * 64})
+    wrong = dataclasses.replace(bundled, sha256="0" * 64)
     with pytest.raises(WeightsError, match=f"expected {'0' * 64}"):
         prepare_model(wrong, cache)
     assert _contents(cache) == []
