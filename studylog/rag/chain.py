@@ -19,7 +19,7 @@ from langchain_core.runnables import RunnableGenerator, RunnableLambda
 from studylog.rag import evidence as ev
 from studylog.rag.citations import clean_citations
 from studylog.rag.generation import GenerationResult, stream_generate
-from studylog.rag.prompts import PromptParts, build_messages, fit_sources, question_language
+from studylog.rag.prompts import ANSWER_PREFIX, PromptParts, build_messages, fit_sources, question_language
 from studylog.rag.types import Answer, AskEvent, Source
 
 MAX_QUESTION_CHARS = 1000
@@ -52,6 +52,7 @@ class _Run:
     first_token_at: float = 0.0
     generation: GenerationResult = field(default_factory=GenerationResult)
     declined_text: str = ""
+    prefix: str = ""  # the start of the answer written for the model (part of the prompt)
 
 
 class AnswerChain:
@@ -116,6 +117,8 @@ class AnswerChain:
         prompt_text = tokenizer.apply_chat_template(
             run.parts.messages, tokenize=False, add_generation_prompt=True
         )
+        run.prefix = ANSWER_PREFIX[run.parts.language]
+        prompt_text += run.prefix
         encoded = tokenizer(prompt_text, add_special_tokens=False, return_offsets_mapping=True)
         run.prompt_ids = list(encoded["input_ids"])
         run.spans = _label_spans(prompt_text, encoded["offset_mapping"], run.parts)
@@ -127,6 +130,7 @@ class AnswerChain:
                 run.first_token_at = time.perf_counter()
                 yield run.declined_text
                 continue
+            yield run.prefix
             for piece in stream_generate(
                 self.loaded.model,
                 self.loaded.tokenizer,
@@ -136,7 +140,7 @@ class AnswerChain:
                 run.generation,
                 self.config.min_new_tokens,
             ):
-                if not run.first_token_at:
+                if not run.first_token_at and piece.strip():
                     run.first_token_at = time.perf_counter()
                 yield piece
 
@@ -186,7 +190,8 @@ class AnswerChain:
         if run.declined_text:
             answer.text, answer.declined = run.declined_text, True
             return answer
-        cleaned, cited, removed = clean_citations(text, {s.n for s in run.sources})
+        generated = text[len(run.prefix):] if text.startswith(run.prefix) else text
+        cleaned, cited, removed = clean_citations(generated, {s.n for s in run.sources})
         answer.removed_citations = removed
         reasons = ev.FALLBACK_REASONS[language]
         reason = ""
@@ -215,7 +220,7 @@ class AnswerChain:
             answer.text, answer.declined = ev.NOT_FOUND[language], True
             cited = []
         else:
-            answer.text = cleaned
+            answer.text = run.prefix + cleaned
             if not cited:  # supported but uncited: the sources shown are decided here
                 cited = sorted({e.n for e in answer.evidence}) or [run.sources[0].n]
         shown = set(cited) | {e.n for e in answer.evidence}

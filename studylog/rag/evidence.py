@@ -51,23 +51,26 @@ def select_evidence(
     answer_tokens = set(tokenize(answer)) if answer else set()
     scored: list[tuple[float, int, Evidence]] = []
     for rank, source in enumerate(sources):
-        for sentence in sentences(source.text):
-            tokens = Counter(tokenize(sentence))
-            if not tokens:
-                continue
-            score = 1.0 * len(question_tokens & tokens.keys()) + 0.5 * len(
-                answer_tokens & tokens.keys()
-            )
-            score = score / (1 + 0.02 * len(sentence)) - 0.05 * rank
+        units = sentences(source.text)
+        scores = []
+        for sentence in units:
+            tokens = set(tokenize(sentence))
+            overlap = len(question_tokens & tokens) + 0.5 * len(answer_tokens & tokens)
+            scores.append(overlap / (1 + 0.01 * len(sentence)))
+        # A note often asks its own question ("왜 √d_k 로 나누나?") and answers it in the next
+        # lines: those lines inherit most of the question line's match.
+        for i, sentence in enumerate(units):
+            if scores[i] > 0 and sentence.rstrip().endswith(("?", ":", "？")):
+                for j in (i + 1, i + 2):
+                    if j < len(units):
+                        scores[j] += 0.9 * scores[i]
+                scores[i] *= 0.5
+        weight = 0.5 if source.section == "scrum" else 1.0  # goals say what was planned, not learned
+        for sentence, score in zip(units, scores, strict=True):
+            score = score * weight - 0.05 * rank
             if score > 0:
-                quote = Evidence(
-                    n=source.n,
-                    date=source.date,
-                    quote=sentence,
-                    path=source.path,
-                    start_line=source.start_line,
-                    score=round(score, 4),
-                )
+                quote = Evidence(n=source.n, date=source.date, quote=sentence, path=source.path,
+                                 start_line=source.start_line, score=round(score, 4))
                 scored.append((score, -rank, quote))
     scored.sort(key=lambda item: (-item[0], -item[1]))
     chosen: list[Evidence] = []
