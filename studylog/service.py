@@ -118,13 +118,13 @@ class StudyLogService:
             return self._store
 
     def keyword_index(self) -> KeywordIndex:
-        from studylog.search.tokenize import get_tokenizer
+        from studylog.search.tokenize import LazyTokenizer
 
         with self._lock:
             if self._keyword is None:
                 name = self.store().name if self.settings.chroma_mode == "server" else "local"
                 path = self.index_dir / f"keyword-{name}.json"
-                self._keyword = KeywordIndex(path, get_tokenizer("kiwi"))
+                self._keyword = KeywordIndex(path, LazyTokenizer("kiwi"))
             return self._keyword
 
     def index(

@@ -15,6 +15,8 @@ import yaml
 
 from studylog.notes.model import DateSource, Note, NoteError, Section, SectionKind
 
+# libyaml's loader when present: ~10x faster, which is most of re-scanning a large vault.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
@@ -173,7 +175,7 @@ def parse_note(path: Path, data: bytes, mtime: float | None = None) -> Note:
     match = _FRONT_MATTER.match(raw)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1))
+            loaded = yaml.load(match.group(1), Loader=_YAML_LOADER)
             if isinstance(loaded, dict):
                 meta = loaded
             elif loaded is not None:

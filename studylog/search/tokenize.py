@@ -88,6 +88,21 @@ class NgramTokenizer:
         return [self.tokenize(t) for t in texts]
 
 
+class LazyTokenizer:
+    """A tokenizer whose model loads on first use: opening an index whose tokens are cached
+    (an unchanged re-index, a restart) then never pays Kiwi's ~2 s load."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = KiwiTokenizer.name if kind == "kiwi" else NgramTokenizer.name
+
+    def tokenize(self, text: str) -> list[str]:
+        return get_tokenizer(self.kind).tokenize(text)
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        return get_tokenizer(self.kind).tokenize_many(texts)
+
+
 _shared: dict[str, object] = {}
 _shared_lock = threading.Lock()
 
