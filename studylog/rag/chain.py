@@ -19,7 +19,13 @@ from langchain_core.runnables import RunnableGenerator, RunnableLambda
 from studylog.rag import evidence as ev
 from studylog.rag.citations import clean_citations
 from studylog.rag.generation import GenerationResult, stream_generate
-from studylog.rag.prompts import ANSWER_PREFIX, PromptParts, build_messages, fit_sources, question_language
+from studylog.rag.prompts import (
+    ANSWER_PREFIX,
+    PromptParts,
+    build_messages,
+    fit_sources,
+    question_language,
+)
 from studylog.rag.types import Answer, AskEvent, Source
 
 MAX_QUESTION_CHARS = 1000
