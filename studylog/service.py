@@ -214,7 +214,7 @@ class StudyLogService:
         tokenizer = get_tokenizer("kiwi")
         chain = AnswerChain(
             lambda q, k, today=None: self.search(q, k=k, today=today, per_note=False),
-            self._generator, tokenizer.tokenize, config,
+            self._generator, tokenizer.tokenize, config, known_term=self.keyword_index().has_term,
         )
         with self.model_lock:
             yield from chain.stream(question, history, cancel, today)

@@ -9,6 +9,7 @@ generation is replaced by an extractive answer quoted from the notes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from studylog.rag.prompts import (
 from studylog.rag.types import Answer, AskEvent, Source
 
 MAX_QUESTION_CHARS = 1000
+_LATIN_TERM = re.compile(r"[a-z][a-z0-9_.+-]{2,}")
 MIN_COVERAGE = 0.34  # share of the question's content words found in the sources (see bench ask)
 MIN_SUPPORT = 0.3  # share of the answer's content words found in the sources
 
@@ -68,8 +70,10 @@ class AnswerChain:
         loaded_model,
         tokenize: Callable[[str], list[str]],
         config: ChainConfig | None = None,
+        known_term: Callable[[str], bool] | None = None,
     ) -> None:
         self.search = search
+        self.known_term = known_term
         self.loaded = loaded_model
         self.tokenize = tokenize
         self.config = config or ChainConfig()
@@ -108,6 +112,16 @@ class AnswerChain:
             or ev.question_coverage(run.question, run.sources, self.tokenize) < MIN_COVERAGE
         ):
             run.declined_text = ev.NOT_FOUND[language]
+        elif language == "ko" and self.known_term is not None:
+            # A Korean question naming a technical term ("GAN") that no note contains asks
+            # about something never written down. Not applied to English questions: their
+            # every word is Latin, and cross-lingual questions share few words with the notes.
+            unknown = [
+                t for t in self.tokenize(run.question)
+                if _LATIN_TERM.fullmatch(t) and not self.known_term(t)
+            ]
+            if unknown:
+                run.declined_text = ev.NOT_FOUND[language]
         return run
 
     def _prompt(self, run: _Run) -> _Run:

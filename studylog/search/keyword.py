@@ -115,6 +115,12 @@ class KeywordIndex:
         best = sorted(scores.items(), key=lambda item: -item[1])[:k]
         return [(self._ids[doc], score) for doc, score in best]
 
+    def has_term(self, term: str) -> bool:
+        """Does any note contain this (already tokenised) term?"""
+        if self._postings is None:
+            self._build()
+        return term in self._postings
+
     def get(self, chunk_id: str) -> KeywordEntry | None:
         return self.entries.get(chunk_id)
 

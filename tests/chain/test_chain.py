@@ -174,3 +174,12 @@ def test_stream_generate_is_exact_greedy(tiny):
     reference = tiny.model.generate(torch.tensor([prompt]), max_new_tokens=8, min_new_tokens=8, do_sample=False,
                                     pad_token_id=0)
     assert "".join(pieces) == tiny.tokenizer.decode(reference[0, len(prompt):], skip_special_tokens=True)
+
+
+def test_korean_question_about_a_term_no_note_has_is_declined(tiny):
+    known = {"lora", "softmax", "attention"}
+    chain = AnswerChain(fake_search, tiny, kiwi, ChainConfig(max_new_tokens=2), known_term=known.__contains__)
+    _, answer = collect(chain.stream("GAN 학습에서 √d_k로 나누는 이유?"))
+    assert answer.declined and answer.text == ev.NOT_FOUND["ko"]
+    _, answer = collect(chain.stream("softmax에서 √d_k로 나누는 이유?"))
+    assert not answer.declined
