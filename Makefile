@@ -12,7 +12,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install system-deps lint clean-venv
+.PHONY: run test test-fast install system-deps lint clean-venv build smoke-test
 
 run: install
 	$(VENV)/bin/studylog
@@ -53,6 +53,14 @@ $(VENV)/.system-deps:
 		echo "note: install a Korean font (fonts-nanum) and Qt's xcb libraries with your package manager"; \
 	fi
 	@touch $@
+
+# The one-folder app dist/studylog/ (PyInstaller, packaging/studylog.spec); creates or reuses .venv.
+build:
+	PYTHON="$(PYTHON)" TORCH_VERSION="$(TORCH_VERSION)" TORCH_PIP_ARGS="$(TORCH_PIP_ARGS)" packaging/build
+
+# The built binary with no Python on PATH and no network (Korean font and Qt libs: system-deps).
+smoke-test: build system-deps
+	packaging/smoke_test
 
 clean-venv:
 	rm -rf $(VENV)
