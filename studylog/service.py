@@ -174,7 +174,12 @@ class StudyLogService:
         """The loaded generative model (converted and cached on first use)."""
         with self._lock:
             if self._generator is None:
+                from transformers.utils import logging as transformers_logging
+
                 from studylog.rag.loading import load_model
+
+                # Progress goes through `progress` (status bar, CLI lines), not tqdm on stderr.
+                transformers_logging.disable_progress_bar()
 
                 self._generator = load_model(
                     self.generator_spec or self.settings.generator,
