@@ -725,5 +725,415 @@ No date in the file name or front matter: the date was taken from the file's mod
         <source>Redo</source>
         <translation>다시 실행</translation>
     </message>
+    <message>
+        <source>This version of StudyLog cannot show attention yet.</source>
+        <translation>이 버전의 StudyLog에서는 아직 어텐션을 볼 수 없습니다.</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>돌아가기</translation>
+    </message>
+    <message>
+        <source>Attention</source>
+        <translation>어텐션</translation>
+    </message>
+    <message>
+        <source>See what the model looked at: press “Show attention” under an answer, or explore how it reads any text you type.</source>
+        <translation>모델이 무엇을 보았는지 확인하세요. 답변 아래의 “어텐션 보기”를 누르거나, 직접 입력한 글을 모델이 어떻게 읽는지 탐색할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Explore any text</source>
+        <translation>아무 글이나 탐색</translation>
+    </message>
+    <message>
+        <source>Explore attention…</source>
+        <translation>어텐션 탐색…</translation>
+    </message>
+    <message>
+        <source>Run the model over any text and see its attention</source>
+        <translation>아무 글에 모델을 실행해 어텐션 보기</translation>
+    </message>
+    <message>
+        <source>Capturing attention: one more pass of the model over the {n} tokens of the prompt and answer…</source>
+        <translation>어텐션 기록 중: 프롬프트와 답변의 {n}개 토큰에 모델을 한 번 더 실행합니다…</translation>
+    </message>
+    <message>
+        <source>Could not capture the attention: {error}</source>
+        <translation>어텐션을 기록하지 못했습니다: {error}</translation>
+    </message>
+    <message>
+        <source>Type a sentence above and press Run to see how the model reads it.</source>
+        <translation>위에 문장을 입력하고 실행을 누르면 모델이 그 문장을 어떻게 읽는지 보여 줍니다.</translation>
+    </message>
+    <message>
+        <source>Running the model over the text…</source>
+        <translation>글에 모델을 실행하는 중…</translation>
+    </message>
+    <message>
+        <source>Type or paste any text, Korean or English, e.g. 오늘은 트랜스포머의 셀프 어텐션을 공부했다.</source>
+        <translation>한국어나 영어로 아무 글이나 입력하거나 붙여 넣으세요. 예: 오늘은 트랜스포머의 셀프 어텐션을 공부했다.</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>실행</translation>
+    </message>
+    <message>
+        <source>Run the loaded model over the text and show its attention</source>
+        <translation>불러온 모델을 이 글에 실행하고 어텐션을 보여 줍니다</translation>
+    </message>
+    <message>
+        <source>Type or paste some text first.</source>
+        <translation>먼저 글을 입력하거나 붙여 넣으세요.</translation>
+    </message>
+    <message>
+        <source>last</source>
+        <translation>마지막</translation>
+    </message>
+    <message>
+        <source>{model} · {n} tokens · {what}</source>
+        <translation>{model} · 토큰 {n}개 · {what}</translation>
+    </message>
+    <message>
+        <source>layer {layer} · {head}</source>
+        <translation>레이어 {layer} · {head}</translation>
+    </message>
+    <message>
+        <source>the loaded model</source>
+        <translation>불러온 모델</translation>
+    </message>
+    <message>
+        <source>mean</source>
+        <translation>평균</translation>
+    </message>
+    <message>
+        <source>Layer {layer} · {head}
+Click to open it in the heatmap</source>
+        <translation>레이어 {layer} · {head}
+클릭하면 히트맵으로 엽니다</translation>
+    </message>
+    <message>
+        <source>KV group {g}</source>
+        <translation>KV 그룹 {g}</translation>
+    </message>
+    <message>
+        <source>hidden: an attention sink (untick “Hide attention sinks” to see it)</source>
+        <translation>숨김: 어텐션 싱크 (“어텐션 싱크 숨기기”를 끄면 보입니다)</translation>
+    </message>
+    <message>
+        <source>No attention to show yet.</source>
+        <translation>아직 보여 줄 어텐션이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Key «{token}» (token {n})</source>
+        <translation>키 «{token}» (토큰 {n})</translation>
+    </message>
+    <message>
+        <source>not visible yet (causal mask)</source>
+        <translation>아직 볼 수 없는 위치 (인과 마스크)</translation>
+    </message>
+    <message>
+        <source>answer ↓</source>
+        <translation>답변 ↓</translation>
+    </message>
+    <message>
+        <source>query ↓</source>
+        <translation>쿼리 ↓</translation>
+    </message>
+    <message>
+        <source>weight</source>
+        <translation>가중치</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>토큰</translation>
+    </message>
+    <message>
+        <source>Pieces (bytes merged)</source>
+        <translation>조각 (바이트 합침)</translation>
+    </message>
+    <message>
+        <source>Words</source>
+        <translation>단어</translation>
+    </message>
+    <message>
+        <source>Linear</source>
+        <translation>선형</translation>
+    </message>
+    <message>
+        <source>Square root</source>
+        <translation>제곱근</translation>
+    </message>
+    <message>
+        <source>Logarithmic</source>
+        <translation>로그</translation>
+    </message>
+    <message>
+        <source>Units</source>
+        <translation>단위</translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation>척도</translation>
+    </message>
+    <message>
+        <source>Colours</source>
+        <translation>색상</translation>
+    </message>
+    <message>
+        <source>Tokens as the model sees them, pieces (byte tokens merged into whole characters), or words. Attention to a unit is the sum over its tokens.</source>
+        <translation>모델이 보는 그대로의 토큰, 조각(바이트 토큰을 온전한 글자로 합친 것), 또는 단어. 한 단위가 받은 어텐션은 그 토큰들의 합입니다.</translation>
+    </message>
+    <message>
+        <source>How weights map to colours; square root and log show small weights.</source>
+        <translation>가중치를 색으로 바꾸는 방식입니다. 제곱근과 로그는 작은 가중치도 드러냅니다.</translation>
+    </message>
+    <message>
+        <source>Reset zoom</source>
+        <translation>확대 초기화</translation>
+    </message>
+    <message>
+        <source>Show the whole matrix again (double-click or 0 does the same)</source>
+        <translation>행렬 전체를 다시 보여 줍니다 (더블클릭이나 0 키도 같습니다)</translation>
+    </message>
+    <message>
+        <source>Writing «{token}» (answer token {n})</source>
+        <translation>«{token}» 작성 중 (답변 토큰 {n})</translation>
+    </message>
+    <message>
+        <source>Query «{token}» (token {n})</source>
+        <translation>쿼리 «{token}» (토큰 {n})</translation>
+    </message>
+    <message>
+        <source>Weight {w} ({share} of the row)</source>
+        <translation>가중치 {w} (행의 {share})</translation>
+    </message>
+    <message>
+        <source>key →</source>
+        <translation>키 →</translation>
+    </message>
+    <message>
+        <source>More cells than pixels: each pixel shows the largest of the cells it covers.</source>
+        <translation>칸이 픽셀보다 많아서 각 픽셀은 덮는 칸 중 가장 큰 값을 보여 줍니다.</translation>
+    </message>
+    <message>
+        <source>{rows} × {cols} cells · wheel zooms (Shift: keys only), drag pans, double-click resets</source>
+        <translation>{rows} × {cols}칸 · 휠로 확대 (Shift: 키 방향만), 끌어서 이동, 더블클릭으로 초기화</translation>
+    </message>
+    <message>
+        <source>question</source>
+        <translation>질문</translation>
+    </message>
+    <message>
+        <source>instructions</source>
+        <translation>지시문</translation>
+    </message>
+    <message>
+        <source>answer so far</source>
+        <translation>지금까지의 답변</translation>
+    </message>
+    <message>
+        <source>other (chat markers)</source>
+        <translation>기타 (채팅 표시)</translation>
+    </message>
+    <message>
+        <source>mean of heads</source>
+        <translation>헤드 평균</translation>
+    </message>
+    <message>
+        <source>max of heads</source>
+        <translation>헤드 최댓값</translation>
+    </message>
+    <message>
+        <source>rollout (all layers)</source>
+        <translation>롤아웃 (전체 레이어)</translation>
+    </message>
+    <message>
+        <source>head {n}</source>
+        <translation>헤드 {n}</translation>
+    </message>
+    <message>
+        <source>source {n}</source>
+        <translation>출처 {n}</translation>
+    </message>
+    <message>
+        <source>head {n} (KV group {g})</source>
+        <translation>헤드 {n} (KV 그룹 {g})</translation>
+    </message>
+    <message>
+        <source>Preparing the layer × head grid…</source>
+        <translation>레이어 × 헤드 격자를 준비하는 중…</translation>
+    </message>
+    <message>
+        <source>sinks hidden, rows renormalised</source>
+        <translation>싱크 숨김, 행 재정규화</translation>
+    </message>
+    <message>
+        <source>sinks shown</source>
+        <translation>싱크 표시</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 이미지 (*.png)</translation>
+    </message>
+    <message>
+        <source>CSV table (*.csv)</source>
+        <translation>CSV 표 (*.csv)</translation>
+    </message>
+    <message>
+        <source>NumPy array (*.npy)</source>
+        <translation>NumPy 배열 (*.npy)</translation>
+    </message>
+    <message>
+        <source>Export attention</source>
+        <translation>어텐션 내보내기</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>내보내기</translation>
+    </message>
+    <message>
+        <source>Save this view as an image, or the numbers behind it</source>
+        <translation>이 화면을 이미지로, 또는 그 밑의 숫자를 저장합니다</translation>
+    </message>
+    <message>
+        <source>View as PNG image…</source>
+        <translation>화면을 PNG 이미지로…</translation>
+    </message>
+    <message>
+        <source>Matrix as CSV…</source>
+        <translation>행렬을 CSV로…</translation>
+    </message>
+    <message>
+        <source>Matrix as NumPy .npy…</source>
+        <translation>행렬을 NumPy .npy로…</translation>
+    </message>
+    <message>
+        <source>One thumbnail per layer and head: the answer's rows (down) over every token (across), each scaled to its own maximum. Click one to open it.</source>
+        <translation>레이어와 헤드마다 썸네일 하나: 답변의 행(세로)이 모든 토큰(가로)에 준 어텐션이며, 각각 자기 최댓값에 맞춰 칠했습니다. 클릭하면 엽니다.</translation>
+    </message>
+    <message>
+        <source>{where} · {sinks}. Each row is what the model looked at while writing that piece of the answer.</source>
+        <translation>{where} · {sinks}. 각 행은 모델이 답변의 그 조각을 쓰면서 본 곳입니다.</translation>
+    </message>
+    <message>
+        <source>Nothing to export yet.</source>
+        <translation>아직 내보낼 것이 없습니다.</translation>
+    </message>
+    <message>
+        <source>whole answer</source>
+        <translation>답변 전체</translation>
+    </message>
+    <message>
+        <source>Explore attention</source>
+        <translation>어텐션 탐색</translation>
+    </message>
+    <message>
+        <source>Run the loaded model over any text and see where each token looks.</source>
+        <translation>불러온 모델을 아무 글에 실행해 각 토큰이 어디를 보는지 확인합니다.</translation>
+    </message>
+    <message>
+        <source>Attention of the answer</source>
+        <translation>답변의 어텐션</translation>
+    </message>
+    <message>
+        <source>Heatmap</source>
+        <translation>히트맵</translation>
+    </message>
+    <message>
+        <source>Layers × heads</source>
+        <translation>레이어 × 헤드</translation>
+    </message>
+    <message>
+        <source>Explore</source>
+        <translation>탐색</translation>
+    </message>
+    <message>
+        <source>The grid could not be prepared: {error}</source>
+        <translation>격자를 준비하지 못했습니다: {error}</translation>
+    </message>
+    <message>
+        <source>{model} · {prompt} prompt + {answer} answer tokens · {layers} layers × {heads} heads</source>
+        <translation>{model} · 프롬프트 {prompt} + 답변 {answer} 토큰 · 레이어 {layers} × 헤드 {heads}</translation>
+    </message>
+    <message>
+        <source>Attention of the answer to: {q}</source>
+        <translation>이 질문에 대한 답변의 어텐션: {q}</translation>
+    </message>
+    <message>
+        <source>Export failed: {error}</source>
+        <translation>내보내지 못했습니다: {error}</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>레이어</translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation>헤드</translation>
+    </message>
+    <message>
+        <source>Hide attention sinks</source>
+        <translation>어텐션 싱크 숨기기</translation>
+    </message>
+    <message>
+        <source>Leave out the first token and special tokens, where models park most of their attention, and renormalise each row over the rest.</source>
+        <translation>모델이 어텐션 대부분을 쌓아 두는 첫 토큰과 특수 토큰을 빼고, 각 행을 나머지에 대해 다시 정규화합니다.</translation>
+    </message>
+    <message>
+        <source>Layer (0 is nearest the input)</source>
+        <translation>레이어 (0이 입력에 가장 가깝습니다)</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>전체</translation>
+    </message>
+    <message>
+        <source>{heads} query heads share {kv} KV heads ({per} per group)</source>
+        <translation>쿼리 헤드 {heads}개가 KV 헤드 {kv}개를 공유 (그룹당 {per}개)</translation>
+    </message>
+    <message>
+        <source>{heads} heads</source>
+        <translation>헤드 {heads}개</translation>
+    </message>
+    <message>
+        <source>Share of the answer’s attention</source>
+        <translation>답변의 어텐션이 향한 비율</translation>
+    </message>
+    <message>
+        <source>The answer: click a piece to see where it looked</source>
+        <translation>답변: 조각을 클릭하면 그 조각이 어디를 보았는지 보여 줍니다</translation>
+    </message>
+    <message>
+        <source>Whole answer</source>
+        <translation>답변 전체</translation>
+    </message>
+    <message>
+        <source>The prompt, shaded by the attention paid to each piece</source>
+        <translation>프롬프트: 각 조각이 받은 어텐션만큼 칠했습니다</translation>
+    </message>
+    <message>
+        <source>stronger shade = more attention · hover for the weight</source>
+        <translation>색이 진할수록 많이 봄 · 올리면 가중치</translation>
+    </message>
+    <message>
+        <source>Click to open the note at this section</source>
+        <translation>클릭하면 이 부분의 노트를 엽니다</translation>
+    </message>
+    <message>
+        <source>{w} of the attention ({share})</source>
+        <translation>어텐션 {w} ({share})</translation>
+    </message>
+    <message>
+        <source>{share} of the answer’s attention</source>
+        <translation>답변 어텐션의 {share}</translation>
+    </message>
+    <message>
+        <source>Show attention</source>
+        <translation>어텐션 보기</translation>
+    </message>
+    <message>
+        <source>See what the model looked at while writing this answer</source>
+        <translation>모델이 이 답변을 쓰면서 무엇을 보았는지 확인합니다</translation>
+    </message>
 </context>
 </TS>

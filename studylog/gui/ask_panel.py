@@ -57,6 +57,7 @@ class AnswerBubble(Retranslatable, QFrame):
     """One answer: streamed text, then notes, evidence quotes, sources and a copy button."""
 
     source_clicked = Signal(str, int)  # path, start line
+    attention_requested = Signal(object)  # the finished Answer
 
     def __init__(self, question: str):
         super().__init__()
@@ -93,9 +94,16 @@ class AnswerBubble(Retranslatable, QFrame):
         self.copy_button.setIcon(icon("copy", current_tokens()["muted"]))
         self.copy_button.clicked.connect(self.copy)
         self.copy_button.hide()
+        self.attention_button = QToolButton()  # "Show attention": see studylog/gui/attention
+        self.attention_button.setObjectName("ShowAttention")
+        self.attention_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.attention_button.setIcon(icon("preview", current_tokens()["muted"]))
+        self.attention_button.clicked.connect(lambda: self.attention_requested.emit(self.answer))
+        self.attention_button.hide()
         footer = QHBoxLayout()
         footer.setContentsMargins(0, 0, 0, 0)
         footer.addWidget(self.meta, 1)
+        footer.addWidget(self.attention_button)
         footer.addWidget(self.copy_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 8)
@@ -110,6 +118,8 @@ class AnswerBubble(Retranslatable, QFrame):
     def retranslate(self) -> None:
         self.copy_button.setText(tr("Copy"))
         self.copy_button.setToolTip(tr("Copy the answer with its sources"))
+        self.attention_button.setText(tr("Show attention"))
+        self.attention_button.setToolTip(tr("See what the model looked at while writing this answer"))
         self._render()
 
     # -- streaming -------------------------------------------------------------------------
@@ -173,6 +183,8 @@ class AnswerBubble(Retranslatable, QFrame):
         self._render_sources()
         if not self.streaming:
             self.copy_button.setVisible(bool(self.text.strip()))
+            self.attention_button.setVisible(bool(getattr(self.answer, "prompt_token_ids", None)
+                                                  and getattr(self.answer, "answer_token_ids", None)))
             self.meta.setText(self._meta_text())
 
     def _meta_text(self) -> str:
@@ -263,6 +275,7 @@ class AskPanel(Retranslatable, QWidget):
     ask_requested = Signal(str, list)  # question, history [(question, answer)]
     stop_requested = Signal()
     source_activated = Signal(str, int)
+    attention_requested = Signal(object)  # an Answer whose attention to show
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -356,6 +369,7 @@ class AskPanel(Retranslatable, QWidget):
         self.ask_button.setIcon(icon("send", tokens["accent_text"]))
         for bubble in self.bubbles():
             bubble.copy_button.setIcon(icon("copy", tokens["muted"]))
+            bubble.attention_button.setIcon(icon("preview", tokens["muted"]))
             bubble.flush()
 
     def _update_hint(self) -> None:
@@ -400,6 +414,7 @@ class AskPanel(Retranslatable, QWidget):
         self._add(UserBubble(question), right=True)
         bubble = AnswerBubble(question)
         bubble.source_clicked.connect(self.source_activated)
+        bubble.attention_requested.connect(self.attention_requested)
         self._add(bubble, right=False)
         bubble.flush()
         self.current = bubble

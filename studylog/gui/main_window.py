@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studylog.gui.ask_controller import AskController, unavailable_reason
 from studylog.gui.ask_panel import AskPanel
+from studylog.gui.attention.dock import install_attention
 from studylog.gui.backend import Backend
 from studylog.gui.banner import Banner
 from studylog.gui.calendar_panel import CalendarPanel
@@ -166,6 +167,7 @@ class MainWindow(Retranslatable, QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
         self._build_actions()
+        self.attention_dock = install_attention(self)  # the Attention tab, "Show attention", explore
         self._build_status_bar()
 
     def _dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
