@@ -319,4 +319,7 @@ def _is_user_error(exc: Exception) -> bool:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

@@ -38,10 +38,20 @@ def process_start_time() -> float:
 
 
 def default_service_factory(settings, vault: Path | None):
-    """Build the real service (runs on a worker thread: the import pulls numpy and more)."""
-    from studylog.service import StudyLogService
+    """Build the real service (runs on a worker thread: the import pulls numpy and more).
 
-    return StudyLogService(settings=settings, vault=vault)
+    The core runs in a child process (`studylog.core_process`): Chroma, Kiwi and the models
+    hold the GIL in native code for up to seconds, which froze the window when they ran
+    in this process, on whatever thread. Note files stay here (see `RemoteService`).
+    `STUDYLOG_IN_PROCESS=1` keeps the core in this process (profiling, debugging).
+    """
+    if os.environ.get("STUDYLOG_IN_PROCESS") == "1":
+        from studylog.service import StudyLogService
+
+        return StudyLogService(settings=settings, vault=vault)
+    from studylog.core_process import RemoteService
+
+    return RemoteService(settings=settings, vault=vault)
 
 
 def load_settings_for_gui() -> tuple[object, list[UserError]]:

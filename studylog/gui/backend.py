@@ -8,6 +8,11 @@ Three serial workers share one service object:
 Indexing is the only long background job; a search or a question pre-empts it (cancel at
 the next batch) and it resumes afterwards: the sync is incremental, so nothing is redone.
 
+In the app the service is a `studylog.core_process.RemoteService`: the engine and model
+workers only wait on a child process that does the work (its native code can then never
+hold this process's GIL), while note files are still read and written here. Closing the
+backend closes that process too.
+
 This module is also the adapter over service methods that may not exist yet (`ask_stream`,
 `warm_up`): absent methods become clear "not available" results instead of crashes.
 """
@@ -15,6 +20,7 @@ This module is also the adapter over service methods that may not exist yet (`as
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -247,13 +253,16 @@ class Backend(QObject):
     def shutdown(self, deadline: float) -> bool:
         """Stop all threads by `deadline` (time.monotonic()); True when every one ended.
 
-        A thread stuck in native code (a model forward pass) cannot be interrupted; it is
-        left running, referenced, and the process exits without waiting for it.
+        With the core in a child process, closing it first (it cancels its requests, lets
+        them answer for ~0.5 s, then exits or is terminated) ends every call a worker waits
+        on. A thread stuck in native code in this process cannot be interrupted; it is left
+        running, referenced, and the process exits without waiting for it.
         """
         self.closed = True
         self.cancel_all()
         for worker in self.workers:
             worker.stop()
+        self.host.close(timeout=max(0.2, min(1.0, deadline - time.monotonic() - 0.2)))
         all_ended = True
         for worker in self.workers:
             if not worker.stop_and_wait(deadline):

@@ -6,7 +6,11 @@
 - stalls: the worst lateness of a 10 ms timer on the GUI thread while the window indexes a
   generated vault through the real service (fast hash embedder, so the measure is about
   our threads, scanning, chunking, Chroma and the keyword index, not the model), and while
-  an answer streams in from a fake model at 500 tokens/s;
+  an answer streams in at 500 tokens/s (real retrieval, scripted tokens). The service runs
+  as the app runs it: in the core process (`studylog.core_process`); `--in-process` also
+  measures the core inside the GUI's process (the design before the core process), and
+  `--model-cache DIR` (a folder holding the converted default model) adds an answer from
+  the real model;
 - typing: key press to processed-and-painted in the editor on a 10,000-line note with
   highlighting on, plus the worst case of opening a code fence at the top (re-highlights all).
 """
@@ -160,45 +164,89 @@ def _wait(condition, timeout_s: float) -> bool:
     return True
 
 
+REAL_ANSWER = "real: "  # a question starting with this is answered by the real model
+STREAM_TOKENS = 600
+REAL_NEW_TOKENS = 48
+
+
 def _streaming_service_class():
     from studylog.rag.types import Answer, AskEvent
     from studylog.service import StudyLogService
 
     class StreamingService(StudyLogService):
-        """The real service plus a scripted `ask_stream` at a fast GPU-like token rate."""
+        """The real service; answers stream scripted tokens at a fast GPU-like rate after a
+        real retrieval (Kiwi, embedder, Chroma, as the answer chain runs it), unless the
+        question starts with REAL_ANSWER: then the real answer path runs, model included."""
 
-        tokens = 600
+        tokens = STREAM_TOKENS
         seconds_per_token = 0.002
 
-        def ask_stream(self, question, history, cancel):
-            yield AskEvent("status", "Loading the answer model…", fraction=0.5)
+        def ask_stream(self, question, history=None, cancel=None, today=None, max_new_tokens=None):
+            if question.startswith(REAL_ANSWER):
+                yield from super().ask_stream(question[len(REAL_ANSWER):], history, cancel, today,
+                                              max_new_tokens or REAL_NEW_TOKENS)
+                return
+            yield AskEvent("status", "Retrieving…", fraction=0.5)
+            hits = self.search(question, k=5, per_note=False).hits
             text = []
             for i in range(self.tokens):
-                if cancel.is_set():
+                if cancel is not None and cancel.is_set():
                     return
                 time.sleep(self.seconds_per_token)
                 piece = f"토큰{i} " if i % 7 else "\n"
                 text.append(piece)
                 yield AskEvent("token", piece)
-            yield AskEvent("done", answer=Answer(question=question, text="".join(text), model="bench"))
+            yield AskEvent("done", answer=Answer(question=question, text="".join(text), model=f"bench ({len(hits)} hits)"))
 
     return StreamingService
 
 
-def measure_stalls(vault: Path, work: Path) -> dict:
+def bench_service(settings=None, vault=None):
+    """The bench's service, built in the core process (`CoreProcess(factory=...)`)."""
+    return _streaming_service_class()(settings=settings, vault=vault, embedder=HashEmbedder())
+
+
+def _service_factory(in_process: bool):
+    if in_process:
+        service_class = _streaming_service_class()
+        embedder = HashEmbedder()
+        return lambda settings, root: service_class(settings=settings, vault=root, embedder=embedder)
+
+    def remote(settings, root):
+        from studylog.core_process import RemoteService
+
+        return RemoteService(settings=settings, vault=root, factory=f"{__name__}:bench_service")
+
+    return remote
+
+
+def _link_model_cache(model_cache: Path, home: Path) -> bool:
+    """Let the bench's app home use an already converted default model (no 90 s conversion)."""
+    from studylog.config import DEFAULT_GENERATOR
+
+    source = Path(model_cache) / DEFAULT_GENERATOR
+    if not (source / "studylog-converted.json").is_file():
+        return False
+    target = home / "models" / DEFAULT_GENERATOR
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(source.resolve(), target_is_directory=True)
+    return True
+
+
+def measure_stalls(vault: Path, work: Path, in_process: bool = False, model_cache: Path | None = None) -> dict:
     from studylog.config import Settings
     from studylog.gui.app import create_application, prepare_look
     from studylog.gui.main_window import MainWindow
     from studylog.gui.workers import Job
 
-    os.environ["STUDYLOG_HOME"] = str(work / "home-stall")
+    home = work / ("home-stall-in-process" if in_process else "home-stall")
+    os.environ["STUDYLOG_HOME"] = str(home)  # the core process inherits it when it starts
+    real_model = model_cache is not None and _link_model_cache(model_cache, home)
     create_application()
     prepare_look(Settings(ui_language="en", theme="light"))
-    service_class = _streaming_service_class()
-    embedder = HashEmbedder()
-    window = MainWindow(Settings(), lambda settings, root: service_class(settings=settings, vault=root,
-                                                                           embedder=embedder),
-                        vault_override=vault, index_on_start=False, warm_up_on_start=False)
+    window = MainWindow(Settings(), _service_factory(in_process), vault_override=vault, index_on_start=False,
+                        warm_up_on_start=False)
     window.show()
     _wait(lambda: window.calendar_panel.loaded and window.session.path is not None, 60)
 
@@ -240,17 +288,31 @@ def measure_stalls(vault: Path, work: Path) -> dict:
     reindexing = index_pass(rebuild=True)
 
     panel = window.ask_panel
-    meter = StallMeter()
-    meter.start()
-    started = time.perf_counter()
-    panel.input.setPlainText("bench question")
-    panel.submit()
-    _wait(lambda: not panel.busy, 120)
-    streaming = meter.stop()
-    streaming["seconds"] = round(time.perf_counter() - started, 2)
-    streaming["tokens"] = service_class.tokens
+
+    def answer(question: str, timeout_s: float) -> dict:
+        meter = StallMeter()
+        meter.start()
+        started = time.perf_counter()
+        panel.input.setPlainText(question)
+        panel.submit()
+        done = _wait(lambda: not panel.busy, timeout_s)
+        result = meter.stop()
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        result["finished"] = done
+        return result
+
+    streaming = answer("어텐션에서 √d_k로 나누는 이유", 120)
+    streaming["tokens"] = STREAM_TOKENS
+    results = {"mode": "in-process" if in_process else "core-process", "opening_index": opening,
+               "indexing": indexing, "reindexing_warm": reindexing, "streaming": streaming}
+    if real_model:
+        # First answer: loads torch and the model (the cold path), retrieves, prefills, decodes.
+        results["streaming_real_model"] = answer(f"{REAL_ANSWER}어텐션에서 √d_k로 나누는 이유를 뭐라고 적었지?", 600)
+        results["streaming_real_model"]["new_tokens"] = REAL_NEW_TOKENS
+    closing = time.perf_counter()
     window.close()
-    return {"opening_index": opening, "indexing": indexing, "reindexing_warm": reindexing, "streaming": streaming}
+    results["close_seconds"] = round(time.perf_counter() - closing, 2)
+    return results
 
 
 def measure_typing(fixtures: Path, lines: int = 10_000, keys: int = 200) -> dict:
@@ -303,8 +365,13 @@ def measure_typing(fixtures: Path, lines: int = 10_000, keys: int = 200) -> dict
             "open_fence_at_top_ms": round(fence_ms, 1), "load_note_ms": round(load_ms, 1)}
 
 
-def bench_gui(notes: int = 1000, runs: int = 5, fixtures: Path | None = None, work: Path | None = None) -> dict:
-    """Run every GUI measurement; returns plain numbers (milliseconds unless named)."""
+def bench_gui(notes: int = 1000, runs: int = 5, fixtures: Path | None = None, work: Path | None = None,
+              in_process: bool = False, model_cache: Path | None = None) -> dict:
+    """Run every GUI measurement; returns plain numbers (milliseconds unless named).
+
+    `in_process` adds `stall_in_process`: the same stall measures with the core inside the
+    GUI's process (what the app did before the core process), for a before/after.
+    """
     fixtures = Path(fixtures) if fixtures else default_fixtures()
     own_work = work is None
     work = Path(work) if work else Path(tempfile.mkdtemp(prefix="studylog-bench-gui-"))
@@ -313,7 +380,11 @@ def bench_gui(notes: int = 1000, runs: int = 5, fixtures: Path | None = None, wo
         if not startup_vault.exists():
             shutil.copytree(fixtures, startup_vault)
         results = {"first_paint": measure_first_paint(startup_vault, runs, work)}
-        results["stall"] = measure_stalls(generate_vault(fixtures, work / f"vault-{notes}", notes), work)
+        vault = generate_vault(fixtures, work / f"vault-{notes}", notes)
+        # The core process first: the in-process run loads Kiwi and Chroma into this process.
+        results["stall"] = measure_stalls(vault, work, model_cache=model_cache)
+        if in_process:
+            results["stall_in_process"] = measure_stalls(vault, work, in_process=True, model_cache=model_cache)
         results["typing"] = measure_typing(fixtures)
         results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
         return results
@@ -327,20 +398,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", type=int, default=1000, help="notes in the generated vault (default 1000)")
     parser.add_argument("--runs", type=int, default=5, help="start-up runs per process kind (default 5)")
     parser.add_argument("--fixtures", help="fixtures vault (default ../shared/fixtures/vault)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="also measure stalls with the core inside the GUI's process (before/after)")
+    parser.add_argument("--model-cache", help="folder holding the converted default model: adds a real answer")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
-    results = bench_gui(args.notes, args.runs, Path(args.fixtures) if args.fixtures else None)
+    results = bench_gui(args.notes, args.runs, Path(args.fixtures) if args.fixtures else None,
+                        in_process=args.in_process, model_cache=Path(args.model_cache) if args.model_cache else None)
     if args.json:
         print(json.dumps(results, ensure_ascii=False))
     else:
         fp, stall, typing = results["first_paint"], results["stall"], results["typing"]
         print(f"first paint: studylog {fp['studylog_median_ms']} ms, bare PySide6 {fp['bare_pyside6_median_ms']} ms "
               f"(median of {args.runs})")
-        print(f"longest stall: opening the index {stall['opening_index']['max_ms']} ms, first index pass "
-              f"{stall['indexing']['max_ms']} ms ({stall['indexing']['notes']} notes, {stall['indexing']['seconds']} s), "
-              f"warm rebuild {stall['reindexing_warm']['max_ms']} ms (p99 {stall['reindexing_warm']['p99_ms']} ms), "
-              f"streaming {stall['streaming']['max_ms']} ms")
+        for key in ("stall", "stall_in_process"):
+            stall = results.get(key)
+            if not stall:
+                continue
+            real = stall.get("streaming_real_model")
+            print(f"longest stall ({stall['mode']}): opening the index {stall['opening_index']['max_ms']} ms, first "
+                  f"index pass {stall['indexing']['max_ms']} ms ({stall['indexing']['notes']} notes, "
+                  f"{stall['indexing']['seconds']} s), warm rebuild {stall['reindexing_warm']['max_ms']} ms "
+                  f"(p99 {stall['reindexing_warm']['p99_ms']} ms), streaming {stall['streaming']['max_ms']} ms"
+                  + (f", real-model answer {real['max_ms']} ms ({real['seconds']} s)" if real else ""))
         print(f"typing on {typing['lines']} lines: median {typing['median_ms']} ms, p95 {typing['p95_ms']} ms, "
               f"max {typing['max_ms']} ms; opening a fence at the top {typing['open_fence_at_top_ms']} ms")
     return 0

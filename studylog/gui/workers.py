@@ -146,10 +146,23 @@ class ServiceHost:
         return self._service
 
     def replace_factory(self, factory: Callable[[], Any]) -> None:
-        """Use a new factory (settings changed); the next job builds a fresh service."""
+        """Use a new factory (settings changed); the next job builds a fresh service.
+
+        The old service is closed in the background (its core process stops within ~1 s).
+        """
         with self._lock:
             self._factory = factory
-            self._service = None
+            old, self._service = self._service, None
+        if callable(getattr(old, "close", None)):
+            threading.Thread(target=old.close, name="studylog-close-service", daemon=True).start()
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Close the service if it can be closed (the core process): whatever still waits on it
+        ends with an error, so no worker outlives the window because of it."""
+        service = self._service
+        close = getattr(service, "close", None)
+        if callable(close):
+            close(timeout)
 
 
 class SerialWorker(QThread):
