@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,8 +179,10 @@ class StudyLogService:
 
                 from studylog.rag.loading import load_model
 
-                # Progress goes through `progress` (status bar, CLI lines), not tqdm on stderr.
+                # Progress goes through `progress` (status bar, CLI lines), not tqdm on stderr
+                # (the GGUF converter calls tqdm directly, hence TQDM_DISABLE too).
                 transformers_logging.disable_progress_bar()
+                os.environ.setdefault("TQDM_DISABLE", "1")
 
                 self._generator = load_model(
                     self.generator_spec or self.settings.generator,
