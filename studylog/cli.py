@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("bench", parents=[common], help="measure (index, search)")
-    p.add_argument("what", choices=["index", "search", "ask", "gui"])
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
@@ -280,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, default=QUALITY_DEFAULT, metavar="N",
                    help="ask bench: answerable questions to score (plus every unanswerable one); 0 skips")
     p.add_argument("--precisions", default="", help="ask bench: e.g. fp32,int8-dynamic,bf16")
+    p.add_argument("--prompt-tokens", type=int, default=1024, help="attention bench (default 1024)")
+    p.add_argument("--answer-tokens", type=int, default=256, help="attention bench (default 256)")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -29,6 +29,8 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.search_bench import bench_search as bench
     elif args.what == "ask":
         from studylog.bench.ask_bench import bench_ask as bench
+    elif args.what == "attention":
+        from studylog.bench.attention_bench import bench_attention as bench
     elif args.what == "gui":
         from studylog.gui.bench import bench_gui
 

@@ -1,0 +1,98 @@
+"""`studylog bench attention`: capture time relative to generating the same answer, peak extra
+memory of a capture vs the naive full tensor, for the default model on this machine's device,
+at 1,024 prompt + 256 answer tokens."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from studylog.bench import fixtures_vault
+
+
+class _PeakRss:
+    """Samples this process's RSS every 5 ms; torch's allocations are invisible to tracemalloc."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.baseline = self.process.memory_info().rss
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> _PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def _prompt_ids(tokenizer, fixtures: Path, length: int) -> list[int]:
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(fixtures.glob("*.md")))
+    messages = [{"role": "system", "content": "Answer from the notes."},
+                {"role": "user", "content": text[:20000] + "\n\n어텐션에서 √d_k로 나누는 이유를 정리해 줘."}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])[-length:]
+
+
+def bench_attention(args: argparse.Namespace) -> dict:
+    import torch
+
+    from studylog.attention import capture_attention
+    from studylog.config import Settings
+    from studylog.service import StudyLogService
+
+    fixtures = fixtures_vault(args.fixtures)
+    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="studylog-bench-attention-"))
+    os.environ.setdefault("STUDYLOG_HOME", str(work / "home"))
+    vault = work / "vault"
+    if not vault.exists():
+        shutil.copytree(fixtures, vault)
+    settings = Settings()
+    if args.model:
+        settings.generator = args.model
+    loaded = StudyLogService(settings=settings, vault=vault).generator()
+    prompt = _prompt_ids(loaded.tokenizer, fixtures, args.prompt_tokens)
+    device = next(loaded.model.parameters()).device
+    inputs = torch.tensor([prompt], device=device)
+    started = time.perf_counter()
+    with torch.inference_mode():
+        output = loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
+                                       max_new_tokens=args.answer_tokens, min_new_tokens=args.answer_tokens,
+                                       pad_token_id=loaded.tokenizer.eos_token_id)
+    generate_seconds = time.perf_counter() - started
+    token_ids = output[0].tolist()
+    config = loaded.model.config.get_text_config()
+    layers, heads, total = config.num_hidden_layers, config.num_attention_heads, len(token_ids)
+    with _PeakRss() as memory:
+        started = time.perf_counter()
+        capture = capture_attention(loaded.model, loaded.tokenizer, token_ids, len(prompt), rollout=True,
+                                    model_name=loaded.name)
+        capture_seconds = time.perf_counter() - started
+    return {
+        "model": loaded.name,
+        "device": loaded.device,
+        "precision": loaded.precision,
+        "prompt_tokens": len(prompt),
+        "answer_tokens": total - len(prompt),
+        "generate_seconds": round(generate_seconds, 2),
+        "capture_seconds": round(capture_seconds, 2),
+        "capture_vs_generation_pct": round(100 * capture_seconds / generate_seconds, 1),
+        "capture_peak_extra_mb": round((memory.peak - memory.baseline) / 2**20, 1),
+        "kept_answer_rows_mb": round(capture.answer_rows.nbytes / 2**20, 1),
+        "naive_full_tensor_mb": round(layers * heads * total * total * 4 / 2**20, 1),
+    }
