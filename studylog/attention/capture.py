@@ -1,14 +1,16 @@
 """Record what the model attended to while it wrote an answer, in one extra forward pass.
 
 Generation runs with fast fused attention, which never materialises attention weights, so
-after an answer is done we replay the exact prompt+answer ids once with eager attention and
-forward hooks on every layer's self-attention module. Each hook copies what we keep and lets
-the layer's `[H, T, T]` weights go before the next layer runs, so memory is bounded by one
-layer, never all `L` of them: for Qwen2.5-0.5B with a 1,024-token prompt and 256-token
-answer, the kept rows are 24*14*256*1280*2 B = 220 MB against 2.2 GB for every weight in
-float32; on top comes one layer's transient eager scores (about 3 * H*T*T*4 B = 280 MB).
-Measured on CPU with that shape: about 530 MB peak above the model. The pass also skips
-the LM head, whose `[T, vocab]` logits would cost 0.8 GB.
+after an answer is done we replay the exact prompt+answer ids once with a custom attention
+function registered in transformers' `AttentionInterface`. Each layer's output still comes from
+`scaled_dot_product_attention` (memory-efficient, same result as eager within float tolerance);
+the weights are recomputed beside it in query-row chunks of `CHUNK_ROWS` rows, only for the rows
+that are kept: the answer's rows, every row for layers kept in full, every row's head mean for the
+rollout. No `[H, T, T]` tensor ever exists (except a requested full layer's float16 buffer), and
+the function returns no weights, so nothing upstream holds them. For Qwen2.5-0.5B with a
+1,024-token prompt and 256-token answer the kept rows are 24*14*256*1280*2 B = 220 MB; on top come
+a few `[H, CHUNK_ROWS, T]` chunks (about 9 MB each) and one `[T, T]` float32 head mean. The pass
+also skips the LM head, whose `[T, vocab]` logits would cost 0.8 GB.
 
 Row alignment: answer token `a` (`token_ids[prompt_len + a]`) was produced by the forward
 step at position `prompt_len - 1 + a`, so that is the query row stored for it. Row 0 belongs to
@@ -24,6 +26,7 @@ import json
 import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,8 +41,14 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 
-LayerCallback = Callable[[int, "torch.Tensor"], None]
-"""Receives a layer index and that layer's `[H, T, T]` attention weights, valid only during the call."""
+CHUNK_ROWS = 128
+"""Query rows whose weights are computed at once: `[H, CHUNK_ROWS, T]` is the largest weight tensor."""
+
+ATTENTION_IMPLEMENTATION = "studylog_capture"
+"""Name under which the capture's attention function is registered with transformers."""
+
+ChunkCallback = Callable[[int, int, "torch.Tensor"], None]
+"""Receives a layer, the first query row of a chunk and its `[H, rows, T]` weights (valid during the call)."""
 
 
 @dataclass(eq=False)
@@ -154,7 +163,7 @@ def capture_attention(
     Kept per layer: the answer's query rows (float16), the full matrix for the layers in
     `keep_layers_full` (float16, H*T*T*2 bytes each), and - with `rollout` - the head-mean
     attention folded into a running `[T, T]` rollout. The model must not run concurrently:
-    the pass switches it to eager attention and hooks its modules until it returns.
+    the pass switches it to the capture attention implementation until it returns.
     """
     ids = list(token_ids)
     num_tokens = len(ids)
@@ -164,20 +173,37 @@ def capture_attention(
     if not keep <= set(range(num_layers)):
         raise ValueError(f"keep_layers_full {sorted(keep)} outside 0..{num_layers - 1}")
 
-    queries = slice(prompt_len - 1, num_tokens - 1)
-    answer_rows = np.empty((num_layers, num_heads, num_tokens - prompt_len, num_tokens), np.float16)
+    first, stop = prompt_len - 1, num_tokens - 1  # query rows kept for the answer
+    answer_rows = np.zeros((num_layers, num_heads, num_tokens - prompt_len, num_tokens), np.float16)
     full_layers: dict[int, np.ndarray] = {}
+    head_mean: dict[int, np.ndarray] = {}
     running: np.ndarray | None = None
 
-    def record(layer: int, weights: torch.Tensor) -> None:
-        nonlocal running
-        answer_rows[layer] = weights[:, queries].half().cpu().numpy()  # copies into the buffer
-        if layer in keep:
-            full_layers[layer] = weights.half().cpu().numpy()
-        if rollout:
-            running = rollout_step(running, weights.float().mean(dim=0).cpu().numpy())
+    def rows(layer: int) -> tuple[int, int]:
+        return (0, num_tokens) if rollout or layer in keep else (first, stop)
 
-    _attention_pass(model, ids, record)
+    def on_chunk(layer: int, start: int, weights: torch.Tensor) -> None:
+        end = start + weights.shape[1]
+        low, high = max(start, first), min(end, stop)
+        if low < high:
+            answer_rows[layer, :, low - first : high - first] = (
+                weights[:, low - start : high - start].half().cpu().numpy()
+            )
+        if layer in keep:
+            if layer not in full_layers:
+                full_layers[layer] = np.zeros((num_heads, num_tokens, num_tokens), np.float16)
+            full_layers[layer][:, start:end] = weights.half().cpu().numpy()
+        if rollout:
+            if layer not in head_mean:
+                head_mean[layer] = np.zeros((num_tokens, num_tokens), np.float32)
+            head_mean[layer][start:end] = weights.float().mean(dim=0).cpu().numpy()
+
+    def on_done(layer: int) -> None:
+        nonlocal running
+        if rollout:
+            running = rollout_step(running, head_mean.pop(layer))
+
+    _attention_pass(model, ids, _Pass(rows, on_chunk, on_done))
     pieces = piece_units(tokenizer, ids)
     return AttentionCapture(
         model_name=model_name or getattr(model, "name_or_path", "") or type(model).__name__,
@@ -204,21 +230,27 @@ def layer_matrix(model: PreTrainedModel, token_ids: Sequence[int], layer: int) -
     num_layers = _attention_shape(model)[0]
     if not 0 <= layer < num_layers:
         raise IndexError(f"layer {layer} out of range for {num_layers} layers")
-    result: list[np.ndarray] = []
+    ids = list(token_ids)
+    num_tokens, num_heads = len(ids), _attention_shape(model)[1]
+    result = np.zeros((num_heads, num_tokens, num_tokens), np.float32)
 
-    def keep_and_stop(_: int, weights: torch.Tensor) -> None:
-        result.append(weights.float().cpu().numpy())
+    def keep(_: int, start: int, weights: torch.Tensor) -> None:
+        result[:, start : start + weights.shape[1]] = weights.float().cpu().numpy()
+
+    def stop(_: int) -> None:
         raise _StopForward
 
     try:
-        _attention_pass(model, list(token_ids), keep_and_stop, layers={layer})
+        _attention_pass(
+            model, ids, _Pass(lambda _: (0, num_tokens), keep, stop, eager=True), layers={layer}
+        )
     except _StopForward:
         pass
-    return result[0]
+    return result
 
 
 class _StopForward(Exception):
-    """Raised from a hook to end a forward pass once the needed layer has run."""
+    """Raised from the attention function to end a forward pass once the needed layer has run."""
 
 
 def _attention_shape(model: PreTrainedModel) -> tuple[int, int, int]:
@@ -238,42 +270,164 @@ def _attention_modules(model: PreTrainedModel) -> list[torch.nn.Module]:
     return modules
 
 
+@dataclass(frozen=True)
+class _Pass:
+    """What one capture pass wants from each layer's attention function."""
+
+    # layer -> the query rows [start, stop) whose weights to compute
+    rows: Callable[[int], tuple[int, int]]
+    on_chunk: ChunkCallback
+    on_done: Callable[[int], None]  # called once per selected layer, after its last chunk
+    layers: dict[int, int] = field(default_factory=dict)  # id(attention module) -> layer
+    # Eager math for every layer's output too (bit-for-bit transformers' eager path; full [H, T, T]
+    # per layer, so only for short texts): `layer_matrix` uses it, the answer capture does not.
+    eager: bool = False
+
+
+_ACTIVE: ContextVar[_Pass | None] = ContextVar("studylog_attention_pass", default=None)
+
+
 def _attention_pass(
     model: PreTrainedModel,
     token_ids: list[int],
-    on_layer: LayerCallback,
+    wanted: _Pass,
     layers: Collection[int] | None = None,
 ) -> None:
-    """One forward pass of the decoder stack with eager attention, feeding `on_layer` per layer."""
+    """One forward pass of the decoder stack with the capture attention, feeding `wanted` per layer."""
     import torch
 
-    def hook_for(layer: int) -> Callable[..., None]:
-        def hook(module: torch.nn.Module, args: object, output: tuple[torch.Tensor, ...]) -> None:
-            weights = output[1]
-            if weights is None:
-                raise RuntimeError(
-                    f"{type(module).__name__} returned no attention weights under eager attention"
-                )
-            on_layer(layer, weights[0])
-
-        return hook
-
+    _register_attention()
     modules = _attention_modules(model)
     selected = range(len(modules)) if layers is None else sorted(layers)
+    wanted.layers.update({id(modules[layer]): layer for layer in selected})
     input_ids = torch.tensor([token_ids], device=model.device)
-    with _eager_eval(model), torch.inference_mode():
-        handles = [modules[layer].register_forward_hook(hook_for(layer)) for layer in selected]
-        try:
+    token = _ACTIVE.set(wanted)
+    try:
+        with _capture_eval(model), torch.inference_mode():
             # The base model skips the LM head: its [T, vocab] logits are unused here.
             model.base_model(input_ids=input_ids, use_cache=False)
-        finally:
-            for handle in handles:
-                handle.remove()
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _register_attention() -> None:
+    """Register the capture attention (and its mask: the same as SDPA's) with transformers, once."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    if ATTENTION_IMPLEMENTATION not in AttentionInterface._global_mapping:
+        AttentionInterface.register(ATTENTION_IMPLEMENTATION, _capture_attention_forward)
+    if ATTENTION_IMPLEMENTATION not in ALL_MASK_ATTENTION_FUNCTIONS._global_mapping:
+        ALL_MASK_ATTENTION_FUNCTIONS.register(ATTENTION_IMPLEMENTATION, sdpa_mask)
+
+
+def _capture_attention_forward(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    **kwargs: object,
+) -> tuple[torch.Tensor, None]:
+    """SDPA for the layer's output; the weights of the wanted rows chunk by chunk, handed on.
+
+    Shapes as transformers passes them: query `[B, H, Tq, D]`, key/value `[B, Hkv, Tk, D]`, mask
+    None (plain causal), boolean (True attends) or additive, broadcastable to `[B, H, Tq, Tk]`.
+    """
+    import torch
+
+    num_heads, num_kv_heads = query.shape[1], key.shape[1]
+    groups = num_heads // num_kv_heads
+    if scaling is None:
+        scaling = query.shape[-1] ** -0.5
+    wanted = _ACTIVE.get()
+    layer = None if wanted is None else wanted.layers.get(id(module))
+    full_key = key.repeat_interleave(groups, dim=1) if groups > 1 else key
+    full_value = value.repeat_interleave(groups, dim=1) if groups > 1 else value
+    if wanted is not None and wanted.eager:
+        scores = torch.matmul(query, full_key.transpose(2, 3)) * scaling
+        scores = _apply_mask(scores, attention_mask, 0, key.shape[2] - query.shape[2])
+        weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+        del scores
+        output = torch.matmul(weights, full_value)
+        if layer is not None:
+            wanted.on_chunk(layer, 0, weights[0])
+            wanted.on_done(layer)
+        return output.transpose(1, 2).contiguous(), None
+
+    is_causal = attention_mask is None and query.shape[2] > 1 and getattr(module, "is_causal", True)
+    output = torch.nn.functional.scaled_dot_product_attention(
+        query,
+        full_key,
+        full_value,
+        attn_mask=attention_mask,
+        dropout_p=dropout if module.training else 0.0,
+        is_causal=is_causal,
+        scale=scaling,
+    )
+    del full_key, full_value
+    if wanted is not None and layer is not None:
+        _chunked_weights(wanted, layer, query, key, attention_mask, scaling, groups)
+        wanted.on_done(layer)
+    return output.transpose(1, 2).contiguous(), None
+
+
+def _apply_mask(
+    scores: torch.Tensor, attention_mask: torch.Tensor | None, first: int, offset: int
+) -> torch.Tensor:
+    """Mask `[..., rows, Tk]` scores of query rows `first...`; `offset`: absolute position of row 0.
+
+    The mask is None (plain causal), boolean (True attends) or additive, `[B, 1 or H, Tq, Tk]`.
+    """
+    import torch
+
+    last, key_len = first + scores.shape[-2], scores.shape[-1]
+    lowest = torch.finfo(scores.dtype).min
+    if attention_mask is None:
+        rows = torch.arange(first + offset, last + offset, device=scores.device)
+        allowed = torch.arange(key_len, device=scores.device)[None, :] <= rows[:, None]
+        return scores.masked_fill(~allowed, lowest)
+    mask = attention_mask[..., first:last, :]
+    if scores.dim() == 3:
+        mask = mask[0]
+    if mask.dtype == torch.bool:
+        return scores.masked_fill(~mask, lowest)
+    return scores + mask
+
+
+def _chunked_weights(
+    wanted: _Pass,
+    layer: int,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    groups: int,
+) -> None:
+    """Eager attention weights of the wanted rows (batch item 0), `CHUNK_ROWS` query rows at a time."""
+    import torch
+
+    num_heads, query_len, head_dim = query.shape[1:]
+    num_kv_heads, key_len = key.shape[1], key.shape[2]
+    offset = key_len - query_len  # absolute position of query row 0
+    keys_t = key[0].unsqueeze(1).transpose(-1, -2)  # [Hkv, 1, D, Tk]; head h reads kv h // groups
+    start, stop = wanted.rows(layer)
+    for first in range(start, stop, CHUNK_ROWS):
+        last = min(first + CHUNK_ROWS, stop)
+        chunk = query[0, :, first:last].reshape(num_kv_heads, groups, last - first, head_dim)
+        scores = torch.matmul(chunk, keys_t).reshape(num_heads, last - first, key_len) * scaling
+        scores = _apply_mask(scores, attention_mask, first, offset)
+        weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+        del scores
+        wanted.on_chunk(layer, first, weights)
+        del weights
 
 
 @contextmanager
-def _eager_eval(model: PreTrainedModel) -> Iterator[None]:
-    """Eval mode and eager attention for the duration, then exactly the previous settings back.
+def _capture_eval(model: PreTrainedModel) -> Iterator[None]:
+    """Eval mode and the capture attention for the duration, then exactly the previous settings back.
 
     Writing each config's implementation (parents before sub-configs) restores mixed settings
     without re-running transformers' availability checks, which `set_attn_implementation` does.
@@ -282,9 +436,9 @@ def _eager_eval(model: PreTrainedModel) -> Iterator[None]:
     saved = [(config, config._attn_implementation) for config in configs]
     was_training = model.training
     model.eval()
-    for config in configs:
-        config._attn_implementation = "eager"
     try:
+        for config in configs:
+            config._attn_implementation = ATTENTION_IMPLEMENTATION
         yield
     finally:
         for config, implementation in saved:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import subprocess
 import sys
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from tiny_models import NUM_HEADS, NUM_KV_HEADS, NUM_LAYERS, Chat
+from torch.utils._python_dispatch import TorchDispatchMode
 from transformers import PreTrainedTokenizerFast, Qwen2ForCausalLM
 
 from studylog.attention import (
@@ -22,6 +23,7 @@ from studylog.attention import (
     capture_attention,
     layer_matrix,
 )
+from studylog.attention import capture as capture_module
 
 FLOAT16_ATOL = 1e-3
 PLAIN_FIELDS = [
@@ -36,6 +38,17 @@ PLAIN_FIELDS = [
     "num_heads",
     "num_kv_heads",
 ]
+
+
+class TensorShapes(TorchDispatchMode, list):
+    """Records the shape of every tensor each aten op returns while active."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        out = func(*args, **(kwargs or {}))
+        for item in out if isinstance(out, tuple | list) else (out,):
+            if isinstance(item, torch.Tensor):
+                self.append(tuple(item.shape))
+        return out
 
 
 def eager_reference(model: Qwen2ForCausalLM, token_ids: list[int]) -> list[np.ndarray]:
@@ -107,8 +120,11 @@ def test_kept_full_layers_and_rollout_match_layer_by_layer_results(
     np.testing.assert_allclose(capture.full_layers[1], matrices[1], atol=FLOAT16_ATOL)
     expected_rollout = attention_rollout(aggregate_heads(matrix) for matrix in matrices)
     np.testing.assert_allclose(capture.rollout, expected_rollout, atol=1e-5)
-    np.testing.assert_array_equal(
-        capture.answer_rollout, expected_rollout[chat.prompt_len - 1 : -1]
+    # The capture's layer outputs come from SDPA, layer_matrix's from eager math: equal within
+    # float tolerance, not bit for bit.
+    np.testing.assert_array_equal(capture.answer_rollout, capture.rollout[chat.prompt_len - 1 : -1])
+    np.testing.assert_allclose(
+        capture.answer_rollout, expected_rollout[chat.prompt_len - 1 : -1], atol=1e-5
     )
 
 
@@ -135,36 +151,78 @@ def test_kv_group_follows_the_models_grouped_query_attention(
         capture.kv_group(NUM_HEADS)
 
 
-def test_long_capture_holds_one_layer_of_weights_at_a_time(
+def test_long_capture_never_materialises_a_full_attention_matrix(
     model: Qwen2ForCausalLM, tokenizer: PreTrainedTokenizerFast
 ) -> None:
     num_tokens, prompt_len = 600, 500
     token_ids = torch.randint(
         3, len(tokenizer), (num_tokens,), generator=torch.Generator().manual_seed(1)
     ).tolist()
-    previous: list[weakref.ref[torch.Tensor]] = []
-    alive_at_layer: list[bool] = []
+    returned_weights: list[object] = []
 
     def watch(module: torch.nn.Module, args: object, output: tuple[torch.Tensor, ...]) -> None:
-        alive_at_layer.append(any(ref() is not None for ref in previous))
-        previous.append(weakref.ref(output[1]))
+        returned_weights.append(output[1])
 
     watchers = [module.register_forward_hook(watch) for module in attention_modules(model)]
     lm_head_calls: list[int] = []
     lm_head_watch = model.lm_head.register_forward_hook(lambda *_: lm_head_calls.append(1))
-    try:
-        capture = capture_attention(model, tokenizer, token_ids, prompt_len, rollout=False)
-    finally:
-        for handle in [*watchers, lm_head_watch]:
-            handle.remove()
+    full_matrix = NUM_HEADS * num_tokens * num_tokens
+    with TensorShapes() as shapes:
+        try:
+            capture = capture_attention(
+                model, tokenizer, token_ids, prompt_len, keep_layers_full=[1]
+            )
+        finally:
+            for handle in [*watchers, lm_head_watch]:
+                handle.remove()
 
-    assert alive_at_layer == [False] * NUM_LAYERS  # earlier layers' [H, T, T] already freed
-    assert all(ref() is None for ref in previous)
+    # Every aten op's result, SDPA's included (its math fallback would show as matmul/softmax).
+    assert shapes, "the dispatch mode saw no ops"
+    too_big = [shape for shape in shapes if math.prod(shape) >= full_matrix // 2]
+    assert not too_big, too_big
+    assert not [shape for shape in shapes if shape[-2:] == (num_tokens, num_tokens)]
+    assert returned_weights == [None] * NUM_LAYERS  # nothing upstream holds weights
     assert not lm_head_calls  # no [T, vocab] logits
     assert capture.answer_rows.shape == (NUM_LAYERS, NUM_HEADS, num_tokens - prompt_len, num_tokens)
     assert capture.answer_rows.dtype == np.float16
     assert (capture.num_heads, capture.num_kv_heads) == (NUM_HEADS, NUM_KV_HEADS)
-    assert capture.rollout is None and not capture.full_layers
+    assert capture.rollout is not None and list(capture.full_layers) == [1]
+
+    # The chunked weights still match eager over rows that span several chunks.
+    reference = eager_reference(model, token_ids)
+    for layer in range(NUM_LAYERS):
+        expected = reference[layer][:, prompt_len - 1 : num_tokens - 1]
+        np.testing.assert_allclose(capture.answer_rows[layer], expected, atol=FLOAT16_ATOL)
+    np.testing.assert_allclose(capture.full_layers[1], reference[1], atol=FLOAT16_ATOL)
+    expected_rollout = attention_rollout(aggregate_heads(matrix) for matrix in reference)
+    np.testing.assert_allclose(capture.rollout, expected_rollout, atol=1e-4)
+
+
+def test_capture_attention_leaves_the_models_outputs_unchanged(
+    model: Qwen2ForCausalLM, tokenizer: PreTrainedTokenizerFast, chat: Chat
+) -> None:
+    ids = torch.tensor([chat.token_ids])
+    with torch.inference_mode():
+        before = model(ids).logits
+    capture_attention(model, tokenizer, chat.token_ids, chat.prompt_len, keep_layers_full=[0])
+    with torch.inference_mode():
+        after = model(ids).logits
+    torch.testing.assert_close(after, before, rtol=0, atol=0)
+
+    # The capture implementation's layer outputs are SDPA's, equal to eager within tolerance.
+    capture_module._register_attention()
+    model.config._attn_implementation = capture_module.ATTENTION_IMPLEMENTATION
+    try:
+        with torch.inference_mode():
+            captured = model(ids).logits
+    finally:
+        model.config._attn_implementation = "sdpa"
+    model.set_attn_implementation("eager")
+    with torch.inference_mode():
+        eager = model(ids).logits
+    model.set_attn_implementation("sdpa")
+    torch.testing.assert_close(captured, before, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(captured, eager, rtol=1e-5, atol=1e-5)
 
 
 def test_model_state_is_restored_after_capture_and_after_failure(
