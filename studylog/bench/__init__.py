@@ -22,6 +22,24 @@ def fixtures_vault(explicit: str | None = None) -> Path:
     raise FileNotFoundError("fixtures vault not found: pass --fixtures DIR")
 
 
+def bench_workspace(args: argparse.Namespace, name: str, home_override: bool = True) -> tuple[Path, Path]:
+    """A work folder (`--out` or a new temp folder) holding a copy of the fixtures vault.
+
+    Points STUDYLOG_HOME into it (unless `home_override` is False and one is already set), so a
+    benchmark never touches the user's own index or settings. Returns (work, vault).
+    """
+    import shutil
+    import tempfile
+
+    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix=f"studylog-bench-{name}-"))
+    vault = work / "vault"
+    if not vault.exists():
+        shutil.copytree(fixtures_vault(args.fixtures), vault)
+    if home_override or "STUDYLOG_HOME" not in os.environ:
+        os.environ["STUDYLOG_HOME"] = str(work / "home")
+    return work, vault
+
+
 def run_bench(args: argparse.Namespace) -> int:
     if args.what == "index":
         from studylog.bench.index_bench import bench_index as bench

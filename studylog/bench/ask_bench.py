@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import resource
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from studylog.bench import fixtures_vault
+from studylog.bench import bench_workspace
 from studylog.bench.search_bench import TODAY, load_questions
 
 QUALITY_QUESTIONS = 20
@@ -122,11 +119,7 @@ def bench_ask(args: argparse.Namespace) -> dict:
     from studylog.config import Settings
     from studylog.service import StudyLogService
 
-    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="studylog-bench-ask-"))
-    vault = work / "vault"
-    if not vault.exists():
-        shutil.copytree(fixtures_vault(args.fixtures), vault)
-    os.environ["STUDYLOG_HOME"] = str(work / "home")
+    _, vault = bench_workspace(args, "ask")
     settings = Settings()
     if args.model:
         settings.generator = args.model

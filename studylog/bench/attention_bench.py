@@ -5,16 +5,13 @@ at 1,024 prompt + 256 answer tokens."""
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psutil
 
-from studylog.bench import fixtures_vault
+from studylog.bench import bench_workspace, fixtures_vault
 
 
 class _PeakRss:
@@ -57,11 +54,8 @@ def bench_attention(args: argparse.Namespace) -> dict:
     from studylog.service import StudyLogService
 
     fixtures = fixtures_vault(args.fixtures)
-    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="studylog-bench-attention-"))
-    os.environ.setdefault("STUDYLOG_HOME", str(work / "home"))
-    vault = work / "vault"
-    if not vault.exists():
-        shutil.copytree(fixtures, vault)
+    # An existing STUDYLOG_HOME is kept: it may hold the converted model already.
+    _, vault = bench_workspace(args, "attention", home_override=False)
     settings = Settings()
     if args.model:
         settings.generator = args.model

@@ -7,13 +7,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from studylog.bench import fixtures_vault
+from studylog.bench import bench_workspace
 from studylog.resources import resources_dir
 
 TODAY = dt.date(2026, 11, 28)  # the question set's "today" for relative dates
@@ -85,11 +82,7 @@ def bench_search(args: argparse.Namespace) -> dict:
     from studylog.config import Settings
     from studylog.service import StudyLogService
 
-    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="studylog-bench-search-"))
-    vault = work / "vault"
-    if not vault.exists():
-        shutil.copytree(fixtures_vault(args.fixtures), vault)
-    os.environ["STUDYLOG_HOME"] = str(work / "home")
+    _, vault = bench_workspace(args, "search")
     service = StudyLogService(settings=Settings(), vault=vault)
     service.index()
     return evaluate(service, load_questions())
