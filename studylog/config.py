@@ -49,6 +49,7 @@ class Settings:
     embedder: str = DEFAULT_EMBEDDER
     generator: str = DEFAULT_GENERATOR
     device: str = "auto"
+    precision: str = ""  # "" = the device's default (fp32 on CPU); fp32, int8-dynamic, bf16, fp16
     chroma_mode: str = "embedded"  # or "server"
     chroma_url: str = "http://127.0.0.1:8000"
     chroma_token: str = ""

@@ -188,6 +188,7 @@ class StudyLogService:
                     self.generator_spec or self.settings.generator,
                     self.settings.model_cache_dir,
                     device=self.device or self.settings.device,
+                    precision=self.settings.precision or None,
                     progress=progress,
                     allow_network=self.settings.allow_network,
                 )

@@ -123,6 +123,8 @@ def bench_ask(args: argparse.Namespace) -> dict:
     settings = Settings()
     if args.model:
         settings.generator = args.model
+    if args.precision:
+        settings.precision = args.precision
     service = StudyLogService(settings=settings, vault=vault)
     service.index()
     figures: dict = {"model": settings.generator}
