@@ -11,7 +11,7 @@ from pathlib import Path
 
 from studylog.notes.atomic import atomic_write_text
 from studylog.notes.model import Note, NoteError
-from studylog.notes.parser import parse_note
+from studylog.notes.parser import date_from_path, parse_note
 from studylog.notes.template import render_daily_template
 
 MAX_NOTE_BYTES = 50 * 1024 * 1024
@@ -90,13 +90,26 @@ class Vault:
         return self.root / f"{date.isoformat()}.md"
 
     def find_day(self, date: dt.date) -> Path | None:
-        """The file holding `date`'s note: `YYYY-MM-DD.md`, else any note dated that day."""
+        """The file holding `date`'s note: `YYYY-MM-DD.md`, else any note dated that day.
+
+        File names are checked first; only files whose name carries no date are parsed.
+        """
         direct = self.path_for(date)
         if direct.exists():
             return direct
-        for note in self.scan().notes:
-            if note.date == date:
-                return note.path
+        undated = []
+        for path in self.note_files():
+            named = date_from_path(path.relative_to(self.root))
+            if named == date:
+                return path
+            if named is None:
+                undated.append(path)
+        for path in undated:
+            try:
+                if self.read(path).date == date:
+                    return path
+            except NoteError:
+                continue
         return None
 
     def write(self, path: Path, text: str) -> None:

@@ -35,6 +35,7 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._lengths: list[int] = []
         self._dates: list[int] = []
+        self._date_set: set[int] = set()
         self.dirty = False
         if self.path and self.path.exists():
             self._load()
@@ -92,6 +93,7 @@ class KeywordIndex:
             for term, tf in Counter(entry.tokens).items():
                 postings[term].append((doc, tf))
         self._postings = dict(postings)
+        self._date_set = set(self._dates)
 
     def search(self, query: str, k: int, date_range: tuple[int, int] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score), optionally only chunks dated within `date_range`."""
@@ -125,4 +127,7 @@ class KeywordIndex:
         return self.entries.get(chunk_id)
 
     def dates(self) -> set[int]:
-        return {e.date for e in self.entries.values()}
+        """Dates that have at least one chunk (built with the postings, not per query)."""
+        if self._postings is None:
+            self._build()
+        return self._date_set
