@@ -9,7 +9,7 @@ that are kept: the answer's rows, every row for layers kept in full, every row's
 rollout. No `[H, T, T]` tensor ever exists (except a requested full layer's float16 buffer), and
 the function returns no weights, so nothing upstream holds them. For Qwen2.5-0.5B with a
 1,024-token prompt and 256-token answer the kept rows are 24*14*256*1280*2 B = 220 MB; on top come
-a few `[H, CHUNK_ROWS, T]` chunks (about 9 MB each) and one `[T, T]` float32 head mean. The pass
+a few `[H, CHUNK_ROWS, T]` chunks (about 4.6 MB each) and one `[T, T]` float32 head mean. The pass
 also skips the LM head, whose `[T, vocab]` logits would cost 0.8 GB.
 
 Row alignment: answer token `a` (`token_ids[prompt_len + a]`) was produced by the forward
@@ -41,8 +41,13 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 
-CHUNK_ROWS = 128
+CHUNK_ROWS = 64
 """Query rows whose weights are computed at once: `[H, CHUNK_ROWS, T]` is the largest weight tensor."""
+
+MLP_CHUNK_ROWS = 256
+"""Sequence rows pushed through each layer's MLP at once during a capture pass. The MLP works
+position by position, so this changes only the size of its `[rows, intermediate]` temporaries
+(Qwen2.5-0.5B at 1,280 tokens: three of 25 MB each become three of 5 MB)."""
 
 ATTENTION_IMPLEMENTATION = "studylog_capture"
 """Name under which the capture's attention function is registered with transformers."""
@@ -303,7 +308,7 @@ def _attention_pass(
     input_ids = torch.tensor([token_ids], device=model.device)
     token = _ACTIVE.set(wanted)
     try:
-        with _capture_eval(model), torch.inference_mode():
+        with _capture_eval(model), _chunked_mlps(model), torch.inference_mode():
             # The base model skips the LM head: its [T, vocab] logits are unused here.
             model.base_model(input_ids=input_ids, use_cache=False)
     finally:
@@ -377,7 +382,8 @@ def _capture_attention_forward(
 def _apply_mask(
     scores: torch.Tensor, attention_mask: torch.Tensor | None, first: int, offset: int
 ) -> torch.Tensor:
-    """Mask `[..., rows, Tk]` scores of query rows `first...`; `offset`: absolute position of row 0.
+    """Mask `[..., rows, Tk]` scores of query rows `first...` in place; `offset`: absolute
+    position of row 0.
 
     The mask is None (plain causal), boolean (True attends) or additive, `[B, 1 or H, Tq, Tk]`.
     """
@@ -388,13 +394,13 @@ def _apply_mask(
     if attention_mask is None:
         rows = torch.arange(first + offset, last + offset, device=scores.device)
         allowed = torch.arange(key_len, device=scores.device)[None, :] <= rows[:, None]
-        return scores.masked_fill(~allowed, lowest)
+        return scores.masked_fill_(~allowed, lowest)
     mask = attention_mask[..., first:last, :]
     if scores.dim() == 3:
         mask = mask[0]
     if mask.dtype == torch.bool:
-        return scores.masked_fill(~mask, lowest)
-    return scores + mask
+        return scores.masked_fill_(~mask, lowest)
+    return scores.add_(mask)
 
 
 def _chunked_weights(
@@ -417,9 +423,14 @@ def _chunked_weights(
     for first in range(start, stop, CHUNK_ROWS):
         last = min(first + CHUNK_ROWS, stop)
         chunk = query[0, :, first:last].reshape(num_kv_heads, groups, last - first, head_dim)
-        scores = torch.matmul(chunk, keys_t).reshape(num_heads, last - first, key_len) * scaling
-        scores = _apply_mask(scores, attention_mask, first, offset)
-        weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+        scores = torch.matmul(chunk, keys_t).reshape(num_heads, last - first, key_len)
+        scores = scores.float() if scores.dtype != torch.float32 else scores
+        scores.mul_(scaling)
+        _apply_mask(scores, attention_mask, first, offset)
+        # Softmax in place: one [H, rows, Tk] buffer per chunk instead of three.
+        scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
+        scores.div_(scores.sum(dim=-1, keepdim=True))
+        weights = scores.to(query.dtype)
         del scores
         wanted.on_chunk(layer, first, weights)
         del weights
@@ -444,6 +455,54 @@ def _capture_eval(model: PreTrainedModel) -> Iterator[None]:
         for config, implementation in saved:
             config._attn_implementation = implementation
         model.train(was_training)
+
+
+@contextmanager
+def _chunked_mlps(model: PreTrainedModel) -> Iterator[None]:
+    """Each decoder layer's `mlp` runs `MLP_CHUNK_ROWS` sequence rows at a time, for the duration.
+
+    Only a plain call `mlp(hidden)` returning one tensor is chunked; anything else (extra
+    arguments, a mixture-of-experts block returning a tuple) runs whole, as before.
+    """
+    import torch
+
+    modules = [
+        module
+        for name, module in model.base_model.named_modules()
+        if name.rsplit(".", 1)[-1] == "mlp"
+    ]
+
+    def chunked(forward: Callable[..., object]) -> Callable[..., object]:
+        def run(hidden: object, *args: object, **kwargs: object) -> object:
+            if (
+                args
+                or kwargs
+                or not isinstance(hidden, torch.Tensor)
+                or hidden.dim() < 2
+                or hidden.shape[-2] <= MLP_CHUNK_ROWS
+            ):
+                return forward(hidden, *args, **kwargs)
+            parts = []
+            for piece in hidden.split(MLP_CHUNK_ROWS, dim=-2):
+                part = forward(piece)
+                if not isinstance(part, torch.Tensor) or part.shape[:-1] != piece.shape[:-1]:
+                    return forward(hidden)
+                parts.append(part)
+            return torch.cat(parts, dim=-2)
+
+        return run
+
+    saved = [(module, module.__dict__.get("forward")) for module in modules]
+    try:
+        for module in modules:
+            module.forward = chunked(module.forward)
+        yield
+    finally:
+        for module, own_forward in saved:
+            if own_forward is None:
+                module.__dict__.pop("forward", None)  # the class's forward again
+            else:
+                module.forward = own_forward
 
 
 def _configs(model: PreTrainedModel) -> list[PretrainedConfig]:

@@ -50,15 +50,17 @@ def bench_attention(args: argparse.Namespace) -> dict:
     import torch
 
     from studylog.attention import capture_attention
-    from studylog.config import Settings
+    from studylog.config import load_settings
     from studylog.service import StudyLogService
 
     fixtures = fixtures_vault(args.fixtures)
     # An existing STUDYLOG_HOME is kept: it may hold the converted model already.
     _, vault = bench_workspace(args, "attention", home_override=False)
-    settings = Settings()
+    settings = load_settings()  # STUDYLOG_* overrides apply, as in the app
     if args.model:
         settings.generator = args.model
+    if args.precision:
+        settings.precision = args.precision
     loaded = StudyLogService(settings=settings, vault=vault).generator()
     prompt = _prompt_ids(loaded.tokenizer, fixtures, args.prompt_tokens)
     device = next(loaded.model.parameters()).device

@@ -181,6 +181,10 @@ def test_long_capture_never_materialises_a_full_attention_matrix(
     too_big = [shape for shape in shapes if math.prod(shape) >= full_matrix // 2]
     assert not too_big, too_big
     assert not [shape for shape in shapes if shape[-2:] == (num_tokens, num_tokens)]
+    # The MLPs ran in row chunks: no [T, intermediate] activation either.
+    intermediate = model.config.intermediate_size
+    mlp_rows = {shape[-2] for shape in shapes if len(shape) >= 2 and shape[-1] == intermediate}
+    assert mlp_rows and max(mlp_rows) <= capture_module.MLP_CHUNK_ROWS < num_tokens, mlp_rows
     assert returned_weights == [None] * NUM_LAYERS  # nothing upstream holds weights
     assert not lm_head_calls  # no [T, vocab] logits
     assert capture.answer_rows.shape == (NUM_LAYERS, NUM_HEADS, num_tokens - prompt_len, num_tokens)
@@ -236,6 +240,7 @@ def test_model_state_is_restored_after_capture_and_after_failure(
     assert model.config._attn_implementation == "sdpa"
     assert model.training
     assert forward_hook_counts(model) == hooks_before
+    assert not any("forward" in layer.mlp.__dict__ for layer in model.model.layers)
 
     out_of_vocabulary = [*chat.token_ids[:-1], model.config.vocab_size + 5]
     with pytest.raises(IndexError):
@@ -243,6 +248,7 @@ def test_model_state_is_restored_after_capture_and_after_failure(
     assert model.config._attn_implementation == "sdpa"
     assert model.training
     assert forward_hook_counts(model) == hooks_before
+    assert not any("forward" in layer.mlp.__dict__ for layer in model.model.layers)
 
 
 def test_capture_rejects_bad_ranges(
