@@ -14,7 +14,7 @@ from studylog.rag.weights import ModelError
 PRECISIONS: dict[str, tuple[str, ...]] = {
     "cuda": ("bf16", "fp16", "fp32"),
     "mps": ("fp16", "fp32"),
-    "cpu": ("fp32", "int8-dynamic", "bf16"),
+    "cpu": ("int8-dynamic", "fp32", "bf16"),
 }
 CPU_PRECISIONS = PRECISIONS["cpu"]
 

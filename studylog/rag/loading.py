@@ -209,24 +209,39 @@ def prepare_model(
 
 
 def quantize_int8_except_down_proj(model: nn.Module) -> nn.Module:
-    """Dynamic int8 (CPU) for every nn.Linear except the MLPs' `down_proj`, in place.
+    """Dynamic int8 (CPU) for every nn.Linear except the MLPs' `down_proj`, in place; every
+    other float parameter ends up float32.
 
     `down_proj` reads the SwiGLU product, whose outlier activations a per-tensor int8 scale
     clips: quantising it too garbled answers (measured), while the other layers lose little.
+
+    The model may arrive in float16 (the converted cache's own dtype): each Linear is widened to
+    float32 and swapped for its int8 version one at a time, so a float32 copy of the whole model
+    never exists (Qwen2.5-1.5B: load peak 10.7 -> ~4 GB). The result equals torch's
+    `quantize_dynamic` over the float32 model.
     """
-    targets = {
+    targets = [
         name
         for name, module in model.named_modules()
         if isinstance(module, nn.Linear) and not name.endswith("down_proj")
-    }
+    ]
     with warnings.catch_warnings():
         # torch.ao's eager quantisation is deprecated in favour of torchao, which is not a
         # dependency; it still works in torch 2.13 and its warnings would only alarm users.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
-        from torch.ao.quantization import quantize_dynamic
+        from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+        from torch.ao.quantization import default_dynamic_qconfig
 
-        return quantize_dynamic(model, targets, dtype=torch.qint8, inplace=True)
+        for name in targets:
+            parent_name, _, child = name.rpartition(".")
+            parent = model.get_submodule(parent_name)
+            linear = getattr(parent, child)
+            linear.float()
+            linear.qconfig = default_dynamic_qconfig
+            setattr(parent, child, DynamicInt8Linear.from_float(linear))
+            del linear
+    return model.float()  # embeddings, norms, down_proj (int8 packed weights are untouched)
 
 
 def _place(model: PreTrainedModel, choice: DeviceChoice, messages: list[str]) -> DeviceChoice:
@@ -272,7 +287,11 @@ def load_model(
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(
-            folder, dtype=choice.dtype, attn_implementation="sdpa", local_files_only=True
+            folder,
+            # int8: load in the checkpoint's own dtype; quantisation widens layer by layer.
+            dtype="auto" if choice.precision == "int8-dynamic" else choice.dtype,
+            attn_implementation="sdpa",
+            local_files_only=True,
         )
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load {name} from {folder}: {exc}") from exc

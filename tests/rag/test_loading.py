@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 import dataclasses
 import hashlib
 import json
@@ -86,7 +88,7 @@ def test_bundled_gguf_is_converted_once_and_loads_like_the_original(
         raise AssertionError("converted twice")
 
     monkeypatch.setattr(loading, "_convert_gguf", no_second_conversion)
-    loaded = load_model(bundled, cache, device="cpu")
+    loaded = load_model(bundled, cache, device="cpu", precision="fp32")
     assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "fp32")
     assert next(loaded.model.parameters()).dtype == torch.float32
     assert loaded.tokenizer.chat_template and loaded.messages == []
@@ -139,7 +141,7 @@ def test_corrupt_parts_are_refused_before_conversion(bundled: ModelEntry, cache:
 
 
 def test_local_folder_loads_without_conversion(tiny_model, cache: Path) -> None:
-    loaded = load_model(str(tiny_model.folder), cache, device="cpu")
+    loaded = load_model(str(tiny_model.folder), cache, device="cpu", precision="fp32")
     assert not cache.exists()
     assert loaded.attn_implementation == "sdpa" == loaded.model.config._attn_implementation
     torch.testing.assert_close(
@@ -179,6 +181,29 @@ def test_int8_dynamic_keeps_down_proj_full_precision(tiny_model, cache: Path) ->
     )
 
 
+def test_layer_by_layer_int8_equals_torchs_quantize_dynamic(tiny_model) -> None:
+    """The staged swap (one Linear widened and quantised at a time) is torch's own result."""
+    from torch.ao.quantization import quantize_dynamic
+
+    ids = torch.tensor([[5, 9, 14, 3, 27, 8]])
+    reference = copy.deepcopy(tiny_model.model).float().eval()
+    targets = {
+        name
+        for name, module in reference.named_modules()
+        if isinstance(module, nn.Linear) and not name.endswith("down_proj")
+    }
+    quantize_dynamic(reference, targets, dtype=torch.qint8, inplace=True)
+    staged = quantize_int8_except_down_proj(copy.deepcopy(tiny_model.model).float().eval())
+    with torch.no_grad():
+        torch.testing.assert_close(staged(ids).logits, reference(ids).logits, rtol=0, atol=0)
+
+    # From float16 (the converted cache's dtype) every remaining float parameter is float32.
+    from_half = quantize_int8_except_down_proj(copy.deepcopy(tiny_model.model).half().eval())
+    assert {p.dtype for p in from_half.parameters()} == {torch.float32}
+    with torch.no_grad():
+        assert torch.isfinite(from_half(ids).logits).all()
+
+
 def test_quantize_helper_on_a_plain_module() -> None:
     model = nn.ModuleDict({"up_proj": nn.Linear(4, 4), "down_proj": nn.Linear(4, 4)})
     quantize_int8_except_down_proj(model)
@@ -201,7 +226,8 @@ def test_cuda_out_of_memory_falls_back_to_cpu(
 
     monkeypatch.setattr(PreTrainedModel, "to", to)
     loaded = load_model(str(tiny_model.folder), cache, device="auto")
-    assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "fp32")
+    # The CPU's own default precision, not the GPU's.
+    assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "int8-dynamic")
     assert next(loaded.model.parameters()).dtype == torch.float32
     assert any("Not enough GPU memory" in message for message in loaded.messages)
 

@@ -25,7 +25,7 @@ def test_default_model_converts_once_then_loads_and_answers(tmp_path: Path) -> N
 
     loaded = load_model(entry.key, tmp_path, device="cpu")
     print(f"cached load: {loaded.load_seconds:.1f} s")
-    assert (loaded.dtype, loaded.precision, loaded.messages) == (torch.float32, "fp32", [])
+    assert (loaded.dtype, loaded.precision, loaded.messages) == (torch.float32, "int8-dynamic", [])
     prompt = loaded.tokenizer.apply_chat_template(
         [{"role": "user", "content": "What is 2 + 2? Reply with the number only."}],
         add_generation_prompt=True,
