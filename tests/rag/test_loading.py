@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-
 import dataclasses
 import hashlib
 import json
@@ -9,6 +8,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -130,6 +130,19 @@ def test_interrupted_conversion_leaves_nothing_trusted(
     monkeypatch.setattr(loading, "_convert_gguf", crash)
     with pytest.raises(KeyboardInterrupt):
         prepare_model(bundled, cache)
+    assert _contents(cache) == []
+
+
+def test_conversion_without_enough_free_memory_is_refused_before_any_work(
+    bundled: ModelEntry, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need = loading.CONVERSION_MEMORY_PER_GGUF_BYTE * bundled.size_bytes
+    monkeypatch.setattr(
+        loading.psutil, "virtual_memory", lambda: SimpleNamespace(available=int(need) - 1)
+    )
+    with pytest.raises(loading.NotEnoughMemoryError, match="Close other programs") as caught:
+        prepare_model(bundled, cache)
+    assert "qwen2.5-coder-0.5b" in str(caught.value)
     assert _contents(cache) == []
 
 
