@@ -10,19 +10,24 @@ import torch
 from studylog.rag.weights import ModelError
 
 #: Precisions each device type accepts; the first is the default (CUDA picks bf16 only where
-#: the GPU supports it). "int8-dynamic" is CPU-only: int8 weights, float32 activations.
+#: the GPU supports it). CPU-only: "fp16-weights" (float16 weights, float32 activations and
+#: accumulation: the float32 model's answers and attention, faster) and "int8-dynamic" (int8
+#: weights and per-call int8 activations: fastest, but a token's output depends on the other
+#: tokens in the call, so the attention panel's replay only approximates generation).
 PRECISIONS: dict[str, tuple[str, ...]] = {
     "cuda": ("bf16", "fp16", "fp32"),
     "mps": ("fp16", "fp32"),
-    "cpu": ("int8-dynamic", "fp32", "bf16"),
+    "cpu": ("fp16-weights", "int8-dynamic", "fp32", "bf16"),
 }
+QUANTISED = frozenset({"fp16-weights", "int8-dynamic"})
 CPU_PRECISIONS = PRECISIONS["cpu"]
 
 _DTYPES = {
     "fp32": torch.float32,
     "fp16": torch.float16,
     "bf16": torch.bfloat16,
-    "int8-dynamic": torch.float32,  # loaded in float32, then its Linear layers are quantised
+    "int8-dynamic": torch.float32,  # activations; the Linear layers' weights are int8
+    "fp16-weights": torch.float32,  # activations; the Linear layers' weights are float16
 }
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(?::\d+)?")
 

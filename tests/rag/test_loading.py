@@ -217,6 +217,37 @@ def test_layer_by_layer_int8_equals_torchs_quantize_dynamic(tiny_model) -> None:
         assert torch.isfinite(from_half(ids).logits).all()
 
 
+def test_fp16_weights_equal_torchs_fp16_dynamic_and_keep_tokens_independent(tiny_model) -> None:
+    """fp16-weights: every Linear swapped (down_proj too), torch's own result, and a token's
+    output does not depend on the other tokens in the call - unlike int8-dynamic, whose one
+    activation scale per call couples them (why the attention replay needs fp16-weights)."""
+    from torch.ao.quantization import quantize_dynamic
+
+    from studylog.rag.loading import quantize_fp16_weights
+
+    ids = torch.tensor([[5, 9, 14, 3, 27, 8, 41, 2]])
+    # From the same float16 values (the converted cache's), widened once.
+    reference = copy.deepcopy(tiny_model.model).half().float().eval()
+    quantize_dynamic(reference, {nn.Linear}, dtype=torch.float16, inplace=True)
+    swapped = quantize_fp16_weights(copy.deepcopy(tiny_model.model).half().eval())
+    layer = swapped.model.layers[0]
+    for module in (layer.mlp.down_proj, layer.mlp.up_proj, layer.self_attn.q_proj):
+        assert isinstance(module, DynamicQuantizedLinear)
+    assert {p.dtype for p in swapped.parameters()} == {torch.float32}
+    with torch.no_grad():
+        torch.testing.assert_close(swapped(ids).logits, reference(ids).logits, rtol=0, atol=0)
+
+    hidden = torch.randn(7, tiny_model.model.config.hidden_size) * 3
+    hidden[2, 1] = 400.0  # an outlier in one token
+    for make, independent in ((quantize_fp16_weights, True),
+                              (quantize_int8_except_down_proj, False)):
+        mlp = make(copy.deepcopy(tiny_model.model).float().eval()).model.layers[0].mlp
+        with torch.no_grad():
+            together = mlp(hidden)
+            alone = torch.cat([mlp(hidden[i : i + 1]) for i in range(len(hidden))])
+        assert torch.equal(together, alone) is independent, make.__name__
+
+
 def test_quantize_helper_on_a_plain_module() -> None:
     model = nn.ModuleDict({"up_proj": nn.Linear(4, 4), "down_proj": nn.Linear(4, 4)})
     quantize_int8_except_down_proj(model)
@@ -240,7 +271,7 @@ def test_cuda_out_of_memory_falls_back_to_cpu(
     monkeypatch.setattr(PreTrainedModel, "to", to)
     loaded = load_model(str(tiny_model.folder), cache, device="auto")
     # The CPU's own default precision, not the GPU's.
-    assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "int8-dynamic")
+    assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "fp16-weights")
     assert next(loaded.model.parameters()).dtype == torch.float32
     assert any("Not enough GPU memory" in message for message in loaded.messages)
 

@@ -1,12 +1,12 @@
 """Redraw timings of the attention panel on a capture of the real model's shape.
 
 `python -m studylog.gui.attention.bench [--json]` builds a synthetic capture shaped like
-Qwen2.5-0.5B answering with a 1,024-token prompt and a 256-token answer (24 layers × 14
+Qwen2.5-1.5B (the default) answering with a 1,024-token prompt and a 256-token answer (28 layers × 12
 query heads over 2 KV heads; random rows, causal, normalised) and times, offscreen:
 
 - switching layer or head in the heatmap: the rows aggregated, sinks masked, pooled to
   pieces, coloured and painted (target < 50 ms);
-- the grid: pooling all 24 × 14 heads once (a background thread, once per capture), then
+- the grid: pooling all 28 × 12 heads once (a background thread, once per capture), then
   redrawing it (sink toggle: exact renormalisation from the pooled rows, colouring, painting).
 """
 
@@ -27,7 +27,7 @@ WORDS = ["어텐션", "은", " 쿼리", "와", " 키", "의", " 내적", "을", 
          " 트랜스포머", " 멀티헤드", " 헤드", "마다"]
 
 
-def synthetic_capture(prompt_len: int = 1024, answer_len: int = 256, layers: int = 24, heads: int = 14,
+def synthetic_capture(prompt_len: int = 1024, answer_len: int = 256, layers: int = 28, heads: int = 12,
                       kv_heads: int = 2, seed: int = 0, rollout: bool = True) -> AttentionCapture:
     """Random causal attention rows, normalised, with a first-token sink and labelled spans."""
     rng = np.random.default_rng(seed)
@@ -51,7 +51,7 @@ def synthetic_capture(prompt_len: int = 1024, answer_len: int = 256, layers: int
         full = np.tril(rng.random((total, total), dtype=np.float32) ** 8) + np.eye(total, dtype=np.float32)
         full /= full.sum(axis=-1, keepdims=True)
     return AttentionCapture(
-        model_name="synthetic Qwen2.5-0.5B shape", token_ids=list(range(total)), tokens=tokens,
+        model_name="synthetic Qwen2.5-1.5B shape", token_ids=list(range(total)), tokens=tokens,
         prompt_len=prompt_len, num_layers=layers, num_heads=heads, num_kv_heads=kv_heads, answer_rows=rows,
         spans=spans, pieces=[Span(token, i, i + 1) for i, token in enumerate(tokens)], special=special,
         rollout=full)
