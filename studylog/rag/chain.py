@@ -213,6 +213,9 @@ class AnswerChain:
         generated = text[len(run.prefix):] if text.startswith(run.prefix) else text
         cleaned, cited, removed = clean_citations(generated, {s.n for s in run.sources})
         answer.removed_citations = removed
+        cleaned, cited, answer.reattributed_citations = ev.reattribute_citations(
+            cleaned, run.sources, self.tokenize
+        )
         reasons = ev.FALLBACK_REASONS[language]
         reason = ""
         degenerate = ev.is_degenerate(cleaned)

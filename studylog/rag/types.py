@@ -54,6 +54,7 @@ class Answer:
     fallback_reason: str = ""
     declined: bool = False  # "not in your notes": decided in code, not by the model
     removed_citations: int = 0
+    reattributed_citations: int = 0  # pointed at the source their claim was taken from
     model: str = ""
     device: str = ""
     prompt_tokens: int = 0

@@ -183,3 +183,38 @@ def test_korean_question_about_a_term_no_note_has_is_declined(tiny):
     assert answer.declined and answer.text == ev.NOT_FOUND["ko"]
     _, answer = collect(chain.stream("softmax에서 √d_k로 나누는 이유?"))
     assert not answer.declined
+
+
+def _source(n, date, heading, text):
+    return Source(n=n, date=date, path=f"{date}.md", section="learned", heading_path=heading,
+                  start_line=1, text=text)
+
+
+SELF_CROSS = _source(1, "2026-10-30", "새로 배운 내용 > 셀프 어텐션 vs 크로스 어텐션",
+                     "- self-attention: Q, K, V 모두 같은 시퀀스 - cross-attention: Q는 한 시퀀스, "
+                     "K/V는 다른 시퀀스 - 계산 복잡도: 시퀀스 길이 n 에 대해 O(n²·d)")
+SCALED = _source(4, "2026-10-14", "새로 배운 내용 > Scaled Dot-Product Attention",
+                 "- 왜 √d_k 로 나누나? • Q, K의 각 원소가 평균 0, 분산 1이면 내적의 분산이 d_k 가 됨 "
+                 "• d_k = 64 면 값이 너무 커져서 softmax가 한쪽으로 쏠림(saturation) → gradient 거의 0 "
+                 "• √64 = 8 로 나눠서 분산을 1로 맞춰줌")
+
+
+def test_a_claim_copied_from_one_source_but_citing_another_is_pointed_at_its_source():
+    # What the 1.5B wrote (measured): 2026-10-14's explanation, cited as the 2026-10-30 note.
+    answer = ("2026-10-30에 배운 내용에 따르면, 내적의 분산이 d_k 가 되어 softmax가 한쪽으로 "
+              "쏠리고 gradient가 거의 0이 되므로 √64 = 8 로 나눠서 분산을 1로 맞춰줍니다. [1]")
+    text, cited, moved = ev.reattribute_citations(answer, [SELF_CROSS, SCALED], kiwi)
+    assert (cited, moved) == ([4], 1)
+    assert text.startswith("2026-10-14에 배운") and text.endswith("[4]")
+    assert "2026-10-30" not in text
+
+
+def test_right_and_mixed_citations_are_left_alone():
+    right = "self-attention에서는 Q, K, V 모두 같은 시퀀스에서 나옵니다 [1]. 분산을 1로 맞추려고 √64 = 8 로 나눕니다 [4]."
+    assert ev.reattribute_citations(right, [SELF_CROSS, SCALED], kiwi) == (right, [1, 4], 0)
+    # A claim no source clearly holds keeps the model's citation.
+    vague = "어텐션은 중요한 개념입니다 [1]."
+    assert ev.reattribute_citations(vague, [SELF_CROSS, SCALED], kiwi) == (vague, [1], 0)
+    # A multi-number citation that includes the right source stays.
+    both = "분산을 1로 맞추려고 √64 = 8 로 나눕니다 [1, 4]."
+    assert ev.reattribute_citations(both, [SELF_CROSS, SCALED], kiwi) == (both, [1, 4], 0)

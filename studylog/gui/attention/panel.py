@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSizePolicy,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -78,6 +79,9 @@ class AttentionPanel(Retranslatable, QWidget):
         title_font.setPointSizeF(self.font().pointSizeF() + 1)
         self.title.setFont(title_font)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        # The title is the question: it wraps instead of widening the window to its length.
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.meta = QLabel()
         self.meta.setObjectName("BubbleMeta")
         self.export_button = QToolButton()

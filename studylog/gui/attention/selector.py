@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studylog.gui.attention.labels import head_name
 from studylog.gui.i18n import Retranslatable, tr
@@ -35,19 +43,27 @@ class LayerHeadSelector(Retranslatable, QWidget):
         self.sinks.setChecked(sinks_default)
         self.grouping = QLabel()
         self.grouping.setObjectName("BubbleMeta")
-        layout = QHBoxLayout(self)
+        self.grouping.setWordWrap(True)
+        # Two rows (layer; head, sinks, grouping), so the panel never forces the window wider
+        # than a laptop screen (one row needed 895 px).
+        layer_row = QHBoxLayout()
+        layer_row.setSpacing(6)
+        layer_row.addWidget(self.layer_label)
+        layer_row.addWidget(self.slider, 1)
+        layer_row.addWidget(self.layer_value)
+        head_row = QHBoxLayout()
+        head_row.setSpacing(6)
+        head_row.addWidget(self.head_label)
+        head_row.addWidget(self.head)
+        head_row.addSpacing(8)
+        head_row.addWidget(self.sinks)
+        head_row.addSpacing(8)
+        head_row.addWidget(self.grouping, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.layer_label)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.layer_value)
-        layout.addSpacing(8)
-        layout.addWidget(self.head_label)
-        layout.addWidget(self.head)
-        layout.addSpacing(8)
-        layout.addWidget(self.sinks)
-        layout.addSpacing(8)
-        layout.addWidget(self.grouping)
+        layout.setSpacing(4)
+        layout.addLayout(layer_row)
+        layout.addLayout(head_row)
         self._quiet = False
         self.slider.valueChanged.connect(self._changed)
         self.head.currentIndexChanged.connect(self._changed)
