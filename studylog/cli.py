@@ -157,6 +157,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if answer.fallback and streamed:
         print("\n\n" + answer.text)
+    elif answer.reattributed_citations and streamed:
+        # The stream showed the model's own citations; the final text points each at its source.
+        print("\n\n(citations corrected to the notes the sentences came from)\n" + answer.text)
     print()
     if answer.sources:
         print("\nSources:")

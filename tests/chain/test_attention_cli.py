@@ -50,3 +50,19 @@ def test_ask_saves_the_answer_attention(capsys, service_with_tiny_model, tmp_pat
     capture = AttentionCapture.load(saved[0])
     assert capture.num_layers == 2 and capture.answer_rows.shape[:2] == (2, 4)
     assert {s.label for s in capture.spans} >= {"instructions", "question", "source 1"}
+
+
+def test_streamed_answer_is_followed_by_its_corrected_citations(capsys, monkeypatch, service_with_tiny_model):
+    from studylog.rag.types import Answer, AskEvent
+
+    final = Answer(question="q", model="tiny-qwen2", device="cpu")
+    final.text, final.reattributed_citations = "분산을 1로 맞추려고 √64 = 8 로 나눕니다 [4].", 1
+
+    def stream(question, **kwargs):
+        yield AskEvent("token", "분산을 1로 맞추려고 √64 = 8 로 나눕니다 [1].")
+        yield AskEvent("done", answer=final)
+
+    monkeypatch.setattr(service_with_tiny_model, "ask_stream", stream)
+    assert cli.main(["ask", "√d_k?"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("[1].") < out.index("citations corrected") < out.index("[4].")
