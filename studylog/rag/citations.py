@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 
-_CITATION = re.compile(r"\[(\d+(?:\s*[,，]\s*\d+)*)\]")
+CITATION = re.compile(r"\[(\d+(?:\s*[,，]\s*\d+)*)\]")
+"""A citation mark: `[1]`, `[2, 3]` (also with a full-width comma)."""
+
+
+def marked_numbers(match: re.Match[str]) -> list[int]:
+    """The numbers of one `CITATION` match, in order."""
+    return [int(part) for part in re.split(r"[,，]", match.group(1))]
 
 
 def cited_numbers(text: str) -> list[int]:
     numbers: list[int] = []
-    for match in _CITATION.finditer(text):
-        for part in re.split(r"[,，]", match.group(1)):
-            n = int(part)
+    for match in CITATION.finditer(text):
+        for n in marked_numbers(match):
             if n not in numbers:
                 numbers.append(n)
     return numbers
@@ -25,8 +30,7 @@ def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int], int]:
     def keep_valid(match: re.Match[str]) -> str:
         nonlocal removed
         good = []
-        for part in re.split(r"[,，]", match.group(1)):
-            n = int(part)
+        for n in marked_numbers(match):
             if n in valid:
                 good.append(n)
                 if n not in cited:
@@ -35,5 +39,5 @@ def clean_citations(text: str, valid: set[int]) -> tuple[str, list[int], int]:
                 removed += 1
         return f"[{', '.join(map(str, good))}]" if good else ""
 
-    cleaned = _CITATION.sub(keep_valid, text)
+    cleaned = CITATION.sub(keep_valid, text)
     return re.sub(r"[ \t]+([.,!?。])", r"\1", cleaned).strip(), cited, removed

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from studylog.rag.citations import CITATION, marked_numbers
 from studylog.rag.types import Evidence, Source
 
 Tokenize = Callable[[str], list[str]]
@@ -116,7 +117,6 @@ def support(answer: str, sources: Sequence[Source], tokenize: Tokenize) -> float
     return _overlap(answer_tokens, source_tokens)
 
 
-_CITATION_MARK = re.compile(r"\[(\d+(?:\s*[,，]\s*\d+)*)\]")
 REATTRIBUTE_MIN_SHARE = 0.5
 """A claim is moved to another source only when that source holds at least half its words..."""
 REATTRIBUTE_MARGIN = 0.2
@@ -141,9 +141,9 @@ def reattribute_citations(
     cited: list[int] = []
     moved = 0
     cursor = 0
-    for match in _CITATION_MARK.finditer(text):
+    for match in CITATION.finditer(text):
         claim = text[cursor : match.start()]
-        numbers = [int(part) for part in re.split(r"[,，]", match.group(1))]
+        numbers = marked_numbers(match)
         claim_tokens = Counter(tokenize(claim))
         shares = {n: _overlap(claim_tokens, words[n]) for n in words}
         best = max(shares, key=lambda n: (shares[n], -n)) if shares else None

@@ -306,25 +306,9 @@ class SourcesView(Retranslatable, QWidget):
         for title in (self.shares_title, self.answer_title, self.text_title):
             title.setFont(bold)
 
-        answer = QWidget()
-        answer_layout = QVBoxLayout(answer)
-        answer_layout.setContentsMargins(0, 0, 0, 0)
-        answer_row = QHBoxLayout()
-        answer_row.addWidget(self.answer_title, 1)
-        answer_row.addWidget(self.whole)
-        answer_layout.addLayout(answer_row)
-        answer_layout.addWidget(self.answer_text, 1)
-        prompt = QWidget()
-        prompt_layout = QVBoxLayout(prompt)
-        prompt_layout.setContentsMargins(0, 0, 0, 0)
-        text_row = QHBoxLayout()
-        text_row.addWidget(self.text_title, 1)
-        text_row.addWidget(self.legend)
-        prompt_layout.addLayout(text_row)
-        prompt_layout.addWidget(self.text, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(answer)
-        self.splitter.addWidget(prompt)
+        self.splitter.addWidget(_titled_pane(self.answer_title, self.whole, self.answer_text))
+        self.splitter.addWidget(_titled_pane(self.text_title, self.legend, self.text))
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setChildrenCollapsible(False)
@@ -460,3 +444,16 @@ class SourcesView(Retranslatable, QWidget):
         self.legend.setText(tr("stronger shade = more attention · hover for the weight"))
         if self.model is not None:
             self.refresh()
+
+
+def _titled_pane(title: QWidget, aside: QWidget, body: QWidget) -> QWidget:
+    """A title row (title left, `aside` right) above `body`, which takes the height."""
+    pane = QWidget()
+    layout = QVBoxLayout(pane)
+    layout.setContentsMargins(0, 0, 0, 0)
+    row = QHBoxLayout()
+    row.addWidget(title, 1)
+    row.addWidget(aside)
+    layout.addLayout(row)
+    layout.addWidget(body, 1)
+    return pane
