@@ -50,6 +50,7 @@ class Note:
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     body_line_offset: int = 0  # lines of front matter before the body
+    has_front_matter: bool = False  # the file opens with a front-matter mapping (maybe broken YAML)
 
     @property
     def date_int(self) -> int:

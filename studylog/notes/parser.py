@@ -1,7 +1,15 @@
 """Read a Markdown file into a Note: decoding, front matter, date, sections.
 
 Lenient by design: a note is the user's own text, so the parser keeps whatever it can and
-records what it had to guess in `Note.warnings`; only files that are not text raise.
+records what it had to guess in `Note.warnings` (each naming the file and the reason).
+Only files that are not text raise (`NoteError`); any text file gives a Note.
+
+The Markdown structure comes from `markdown-it-py`, a CommonMark parser, not from
+hand-written rules: its block tokens (with `token.map` line ranges) decide where headings,
+code fences (any length, backticks or tildes) and tables are, so a `#` line inside a fence
+is never a heading and `### C#` keeps its `#`. The `front_matter` plugin of
+`mdit-py-plugins` finds a `---` block at the very top; it counts as front matter only when
+its YAML is a mapping (or clearly meant as one but broken), otherwise it is note text.
 """
 
 from __future__ import annotations
@@ -12,23 +20,39 @@ import unicodedata
 from pathlib import Path
 
 import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
 
+from studylog.notes.dating import date_from_body, date_from_path, date_from_value
+from studylog.notes.decoding import decode_note_bytes
 from studylog.notes.model import DateSource, Note, NoteError, Section, SectionKind
 
-# libyaml's loader when present: ~10x faster, which is most of re-scanning a large vault.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
-_DATE_LINE = re.compile(
-    r"^\s*(?:[-*]\s*)?(?:\*\*)?(?:날짜|일자|Date)(?:\*\*)?\s*[:：]\s*(\d{4})[-./년 ]\s*(\d{1,2})[-./월 ]\s*(\d{1,2})",
-    re.I | re.M,
-)
-_NAME_PATTERNS = [
-    re.compile(r"(?<!\d)(\d{4})[-_.](\d{2})[-_.](\d{2})(?!\d)"),
-    re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"),
+__all__ = [
+    "NoteError", "clean_heading", "date_from_path", "decode_note_bytes", "markdown_blocks",
+    "parse_note", "parse_sections", "section_kind",
 ]
-_PATH_PATTERN = re.compile(r"(?<!\d)(\d{4})[/\\](\d{1,2})[/\\-](\d{1,2})(?!\d)")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader (~10x faster) that leaves timestamps as strings.
+
+    PyYAML turns `2026-02-30` into a `ValueError` (not a YAMLError) while loading; reading
+    timestamps as text lets `dating` judge them, zone included, without losing the mapping.
+    """
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+# CommonMark plus GFM tables; inline parsing is switched off (only block structure is
+# needed, and it keeps a multi-megabyte note cheap).
+_MD = MarkdownIt("commonmark").enable("table").disable("inline")
+_MD_FRONT = MarkdownIt("commonmark").enable("table").disable("inline").use(front_matter_plugin)
+
+_DATE_KEYS = ("date", "created", "created_at", "published", "pubDate")
+_META_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s?(.*)$")
+_SETEXT_MAX = 80  # a longer "setext heading" is a paragraph above a `---` divider
+MAX_META_CHARS = 500  # a title or tag longer than this is not one; it is cut
 
 # Heading words that identify the daily template's sections (matched after cleaning).
 _SECTION_NAMES: dict[SectionKind, tuple[str, ...]] = {
@@ -61,148 +85,216 @@ def section_kind(heading: str) -> SectionKind | None:
     return _Kinds.lookup.get(key)
 
 
-def decode_note_bytes(data: bytes, path: Path) -> tuple[str, list[str]]:
-    """Text of a note file; raises NoteError for binary files."""
-    warnings: list[str] = []
-    if b"\x00" in data[:8192]:
-        raise NoteError(f"{path}: looks like a binary file (NUL bytes), not Markdown; skipped")
-    try:
-        return data.decode("utf-8-sig"), warnings
-    except UnicodeDecodeError as exc:
-        try:
-            text = data.decode("cp949")
-            warnings.append(f"{path}: not UTF-8; read as CP949 (EUC-KR)")
-            return text, warnings
-        except UnicodeDecodeError:
-            warnings.append(
-                f"{path}: invalid UTF-8 at byte {exc.start}; unreadable bytes shown as \ufffd"
-            )
-            return data.decode("utf-8", errors="replace"), warnings
 
 
-def _valid_date(y: str, m: str, d: str) -> dt.date | None:
-    try:
-        date = dt.date(int(y), int(m), int(d))
-    except ValueError:
-        return None
-    return date if 1900 <= date.year <= 2200 else None
+
+def markdown_blocks(text: str) -> list[tuple[int, int]]:
+    """Top-level Markdown blocks of `text` as `(first_line, end_line)` ranges.
+
+    A fenced code block, a table, a list or a paragraph is one block (from markdown-it's
+    `token.map`); non-blank lines no block covers (link reference definitions) become
+    blocks of their own, so joining the ranges loses no text.
+    """
+    ranges: list[tuple[int, int]] = []
+    for token in _MD.parse(text):
+        if token.level == 0 and token.map and token.nesting >= 0:
+            ranges.append((token.map[0], token.map[1]))
+    lines = text.split("\n")
+    covered = 0
+    out: list[tuple[int, int]] = []
+    for begin, end in ranges + [(len(lines), len(lines))]:
+        gap = [i for i in range(covered, begin) if lines[i].strip()]
+        if gap:
+            out.append((gap[0], gap[-1] + 1))
+        if begin < end:
+            out.append((begin, end))
+        covered = max(covered, end)
+    return out
 
 
-def date_from_path(path: Path) -> dt.date | None:
-    """Date in a file name (`2024-04-18.md`, `20240418.md`) or path (`2024/04/18.md`)."""
-    for pattern in _NAME_PATTERNS:
-        for match in pattern.finditer(path.stem):
-            date = _valid_date(*match.groups())
-            if date:
-                return date
-    joined = "/".join(path.with_suffix("").parts[-3:])
-    for match in _PATH_PATTERN.finditer(joined):
-        date = _valid_date(*match.groups())
-        if date:
-            return date
-    return None
+def _headings(tokens: list[Token]) -> list[tuple[int, int, int, str]]:
+    """Top-level headings as (level, first line, first body line, raw text)."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or token.level != 0 or not token.map:
+            continue
+        content = tokens[i + 1].content if i + 1 < len(tokens) else ""
+        if token.markup in ("=", "-") and ("\n" in content or len(content) > _SETEXT_MAX):
+            continue  # a paragraph with a divider under it, kept as text
+        found.append((int(token.tag[1]), token.map[0], token.map[1], content))
+    return found
 
 
-def _front_matter_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        match = re.match(r"\s*(\d{4})[-./](\d{1,2})[-./](\d{1,2})", value)
-        if match:
-            return _valid_date(*match.groups())
-    return None
-
-
-def parse_sections(body: str, line_offset: int = 0) -> list[Section]:
-    """Split Markdown into sections at ATX headings, ignoring `#` lines inside code fences."""
+def _sections(lines: list[str], tokens: list[Token], body_start: int) -> list[Section]:
     sections: list[Section] = []
     stack: list[tuple[int, str, SectionKind | None]] = []  # (level, heading, kind)
-    current_heading, current_level, current_start = "", 0, line_offset
-    buffer: list[str] = []
-    fence: str | None = None
 
-    def flush() -> None:
-        text = "\n".join(buffer).strip("\n")
-        if not current_heading and not text.strip():
+    def add(heading: str, level: int, start: int, text_from: int, text_to: int) -> None:
+        text = "\n".join(lines[text_from:text_to]).strip("\n")
+        if not heading and not text.strip():
             return
         kind = next((k for _, _, k in reversed(stack) if k is not None), None)
-        path = tuple(h for _, h, _ in stack)
         sections.append(
             Section(
-                heading=current_heading,
-                level=current_level,
-                heading_path=path,
+                heading=heading,
+                level=level,
+                heading_path=tuple(h for _, h, _ in stack),
                 kind=kind or SectionKind.OTHER,
                 text=text,
-                start_line=current_start,
+                start_line=start,
             )
         )
 
-    for number, line in enumerate(body.splitlines()):
-        fence_match = _FENCE.match(line)
-        if fence_match:
-            marker = fence_match.group(1)
-            if fence is None:
-                fence = marker[0] * 3
-            elif marker.startswith(fence):
-                fence = None
-            buffer.append(line)
+    current = ("", 0, body_start, body_start)  # heading, level, heading line, text start
+    for level, first, body_first, content in _headings(tokens):
+        if first < body_start:
             continue
-        heading = None if fence else _HEADING.match(line)
-        if not heading:
-            buffer.append(line)
-            continue
-        flush()
-        buffer = []
-        level = len(heading.group(1))
-        title = clean_heading(heading.group(2))
+        add(current[0], current[1], current[2], current[3], first)
+        title = clean_heading(content)
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, title, section_kind(title)))
-        current_heading, current_level, current_start = title, level, number + line_offset
-    flush()
+        current = (title, level, first, body_first)
+    add(current[0], current[1], current[2], current[3], len(lines))
     return sections
 
 
-def parse_note(path: Path, data: bytes, mtime: float | None = None) -> Note:
-    """Parse one note file. Raises NoteError only when the file is not text at all."""
-    path = Path(path)
-    raw, warnings = decode_note_bytes(data, path)
-    raw = raw.replace("\r\n", "\n")
-    body, meta, offset = raw, {}, 0
-    match = _FRONT_MATTER.match(raw)
-    if match:
-        try:
-            loaded = yaml.load(match.group(1), Loader=_YAML_LOADER)
-            if isinstance(loaded, dict):
-                meta = loaded
-            elif loaded is not None:
-                warnings.append(f"{path}: front matter is not a mapping; ignored")
-        except yaml.YAMLError as exc:
+def parse_sections(body: str, line_offset: int = 0) -> list[Section]:
+    """Split Markdown into sections at top-level headings (CommonMark: fences, `C#`, setext).
+
+    Each section's text is the source lines between its heading and the next one, so
+    nothing between headings is dropped; `start_line` is the heading's line plus
+    `line_offset` (the front matter's length when `body` follows one).
+    """
+    lines = body.split("\n")
+    padded = [""] * line_offset + lines
+    tokens = _MD.parse(body)
+    for token in tokens:
+        if token.map:
+            token.map = [token.map[0] + line_offset, token.map[1] + line_offset]
+    return _sections(padded, tokens, line_offset)
+
+
+def _clip(value: str) -> str:
+    return value if len(value) <= MAX_META_CHARS else value[:MAX_META_CHARS]
+
+
+def _coerce_tags(value: object) -> tuple[list[str], str]:
+    """Tags as strings: a list, a comma/space string, or a scalar (`tags: 2026`); None dropped."""
+    if value is None or value == "":
+        return [], ""
+    if isinstance(value, str):
+        items: list[object] = [t for t in re.split(r"[,\s]+", value) if t]
+    elif isinstance(value, (list, tuple, set)):
+        items = []
+        for item in value:
+            items.extend(item if isinstance(item, (list, tuple)) else [item])
+    elif isinstance(value, (int, float, bool, dt.date)):
+        items = [value]
+    else:
+        return [], f"tags are a {type(value).__name__}; ignored"
+    tags: list[str] = []
+    for item in items:
+        if item is None or isinstance(item, dict):
+            continue
+        tag = _clip(str(item).strip().lstrip("#"))
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags, ""
+
+
+def _lenient_meta(block: str) -> dict[str, str]:
+    """Top-level `key: value` lines of front matter that YAML rejected (velog's unescaped
+    quotes, `C:\\Program Files` in a double-quoted string, `title: [TIL] …`)."""
+    meta: dict[str, str] = {}
+    for line in block.split("\n"):
+        match = _META_LINE.match(line)
+        if match and match.group(1) not in meta:
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            meta[match.group(1)] = value
+    if isinstance(meta.get("tags"), str):
+        meta["tags"] = meta["tags"].strip("[]").replace("\"", "").replace("'", "")
+    return meta
+
+
+def _front_matter(raw: str, path: Path, warnings: list[str]) -> tuple[dict | None, list[Token], int]:
+    """(mapping, tokens of the whole text, first body line) when a front-matter block opens
+    the note; (None, tokens, 0) when there is none or the block is note text."""
+    tokens = _MD_FRONT.parse(raw)
+    if not tokens or tokens[0].type != "front_matter" or not tokens[0].map:
+        return None, tokens, 0
+    block, end = tokens[0].content, tokens[0].map[1]
+    try:
+        loaded = yaml.load(block, Loader=_Loader)
+    except Exception as exc:  # YAMLError, and anything a hostile block provokes
+        lines = [line for line in block.split("\n") if line.strip() and not line.lstrip().startswith("#")]
+        if lines and _META_LINE.match(lines[0]):
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 2})" if mark else ""
-            warnings.append(f"{path}: front matter is not valid YAML{where}; ignored")
-        body = raw[match.end():]
-        offset = raw[: match.end()].count("\n")
+            warnings.append(f"{path}: front matter is not valid YAML{where}; read its `key: value` lines only")
+            return _lenient_meta(block), tokens[1:], end
+        loaded = block  # not meant as front matter: note text
+    if loaded is None:
+        return {}, tokens[1:], end
+    if isinstance(loaded, dict):
+        return {str(k): v for k, v in loaded.items()}, tokens[1:], end
+    warnings.append(
+        f"{path}: the opening `---` block is a YAML {type(loaded).__name__}, not front matter; kept as note text"
+    )
+    return None, _MD.parse(raw), 0
 
-    date, source = _front_matter_date(meta.get("date")), DateSource.FRONT_MATTER
+
+def parse_note(
+    path: Path, data: bytes, mtime: float | None = None, tz: dt.tzinfo | None = None
+) -> Note:
+    """Parse one note file; raises NoteError only when the file is not text at all.
+
+    Dating rules, first that gives a real day wins: front matter `date:` (or `created:`);
+    the file name or folders; a `날짜:`/`Date:` line or a `2024년 8월 13일` line near the top;
+    the file's modification time (flagged). A timestamp with a zone is the local day in
+    `tz` (default: this machine's zone). Text is NFC-normalised for sections, title and
+    tags (macOS writes Hangul decomposed); `Note.raw` keeps the file's own characters.
+    """
+    path = Path(path)
+    raw, warnings = decode_note_bytes(data, path)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", raw)
+    found, tokens, offset = _front_matter(text, path, warnings)
+    meta = found if found is not None else {}
+    lines = text.split("\n")
+    body = "\n".join(lines[offset:])
+
+    date, source = None, DateSource.FRONT_MATTER
+    for key in _DATE_KEYS:
+        if key not in meta:
+            continue
+        date, why = date_from_value(meta[key], tz)
+        if date is not None:
+            break
+        if why:
+            warnings.append(f"{path}: front-matter {key} ignored: {why}")
     if date is None:
         date, source = date_from_path(path), DateSource.FILE_NAME
     if date is None:
-        line = _DATE_LINE.search(body)
-        date = _valid_date(*line.groups()) if line else None
-        source = DateSource.DATE_LINE
+        date, source = date_from_body(body, tz), DateSource.DATE_LINE
     if date is None:
         stamp = mtime if mtime is not None else (path.stat().st_mtime if path.exists() else 0)
-        date, source = dt.date.fromtimestamp(stamp), DateSource.MTIME
+        try:
+            date = dt.date.fromtimestamp(stamp)
+        except (ValueError, OverflowError, OSError):
+            date = dt.date(1970, 1, 1)
+        source = DateSource.MTIME
         warnings.append(f"{path}: no date found; using the file's modification date {date}")
 
-    tags = meta.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t.strip() for t in re.split(r"[,\s]+", tags) if t.strip()]
-    title = str(meta.get("title") or "")
+    tags, why = _coerce_tags(meta.get("tags"))
+    if why:
+        warnings.append(f"{path}: {why}")
+    title_value = meta.get("title")
+    title = _clip(str(title_value)) if isinstance(title_value, (str, int, float)) and not isinstance(title_value, bool) else ""
+    if title_value is not None and not title and not isinstance(title_value, str):
+        warnings.append(f"{path}: title is a {type(title_value).__name__}; ignored")
     if not body.strip():
         warnings.append(f"{path}: empty note")
     return Note(
@@ -212,8 +304,9 @@ def parse_note(path: Path, data: bytes, mtime: float | None = None) -> Note:
         body=body,
         raw=raw,
         title=title,
-        tags=[str(t) for t in tags if t is not None],
-        sections=parse_sections(body, offset),
+        tags=tags,
+        sections=_sections(lines, tokens, offset),
         warnings=warnings,
         body_line_offset=offset,
+        has_front_matter=found is not None,
     )
