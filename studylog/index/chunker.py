@@ -2,7 +2,9 @@
 
 One chunk per section (its heading path and the note's date written into the text, so both
 the embedder and the keyword index see them); long sections are split at paragraph
-boundaries with overlap, keeping fenced code blocks and tables whole where they fit.
+boundaries with overlap, keeping fenced code blocks and tables whole where they fit; a
+block over the budget (a 60 KB one-line log in a fence) is cut at lines, sentences, then
+characters, so no chunk exceeds `MAX_CHUNK_CHARS` plus its header line.
 Chunks never straddle two notes, hence never two days.
 """
 
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from studylog.notes.model import Note
+from studylog.notes.parser import markdown_blocks
 
 MAX_CHUNK_CHARS = 1200
 OVERLAP_CHARS = 200
@@ -60,39 +63,10 @@ class Chunk:
 
 
 def _blocks(text: str) -> list[str]:
-    """Paragraph-level blocks; a fenced code block or a table stays one block."""
-    blocks: list[str] = []
-    current: list[str] = []
-    in_fence = False
-    in_table = False
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith(("```", "~~~")):
-            if not in_fence and current:
-                blocks.append("\n".join(current))
-                current = []
-            in_fence = not in_fence
-            current.append(line)
-            if not in_fence:
-                blocks.append("\n".join(current))
-                current = []
-            continue
-        if in_fence:
-            current.append(line)
-            continue
-        is_table_row = stripped.startswith("|")
-        if is_table_row != in_table and current:
-            blocks.append("\n".join(current))
-            current = []
-        in_table = is_table_row
-        if not stripped and not in_table:
-            if current:
-                blocks.append("\n".join(current))
-                current = []
-            continue
-        current.append(line)
-    if current:
-        blocks.append("\n".join(current))
+    """Paragraph-level blocks; a fenced code block (any fence), a table or a list stays one
+    block. The block boundaries are markdown-it's (CommonMark), via `markdown_blocks`."""
+    lines = text.split("\n")
+    blocks = ["\n".join(lines[begin:end]).strip("\n") for begin, end in markdown_blocks(text)]
     return [b for b in blocks if b.strip()]
 
 
