@@ -8,10 +8,12 @@ the same date is never overwritten: the import is kept beside it as `YYYY-MM-DD-
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studylog.notes.model import DateSource, NoteError
+from studylog.notes.model import DateSource, Note, NoteError
 from studylog.notes.vault import Vault, VaultError
 
 
@@ -44,11 +46,20 @@ class ImportReport:
         }
 
 
+_DATE_KEY = re.compile(r"^date\s*:(.*)$")
+_DATE_IS_DAY = re.compile(r"^date\s*:\s*[\"']?\d{4}-\d{2}-\d{2}[\"']?\s*$", re.M)
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").strip().encode("utf-8")).hexdigest()
 
 
 def import_folder(source: Path, vault: Vault, dry_run: bool = False) -> ImportReport:
+    """Copy every Markdown file under `source` into `vault` as UTF-8, NFC, one file per day.
+
+    Never overwrites; a file that cannot be read becomes an `error` action and the rest
+    are still imported.
+    """
     source = Path(source).expanduser()
     if not source.is_dir():
         raise VaultError(f"import source {source} is not a folder")
@@ -62,40 +73,70 @@ def import_folder(source: Path, vault: Vault, dry_run: bool = False) -> ImportRe
         by_date.setdefault(existing.date.isoformat(), []).append(existing.path)
     planned: set[Path] = set()
     for path in Vault(source).note_files():
-        rel = path.relative_to(source).as_posix()
+        rel = unicodedata.normalize("NFC", path.relative_to(source).as_posix())
+        # One file that cannot be read or written is an `error` action; the import goes on.
         try:
-            note = Vault(source).read(path)
-        except NoteError as exc:
-            report.actions.append(ImportAction(rel, "", "error", message=str(exc)))
-            continue
-        day = note.date.isoformat()
-        text = note.raw
-        if note.date_source != DateSource.FRONT_MATTER and not text.startswith("---"):
-            text = f"---\ndate: {day}\n---\n{text}"
-        message = "; ".join(note.warnings)
-        same_day = by_date.get(day, [])
-        if note.date_source == DateSource.MTIME:
-            # No date in the file: keep its path so the user can find it again.
-            target = vault.root / "imported" / rel
-        else:
-            target = vault.path_for(note.date)
-        identical = any(_digest(p.read_text("utf-8", errors="replace")) in (_digest(text), _digest(note.raw)) for p in same_day if p.exists())
-        if identical:
-            report.actions.append(ImportAction(rel, vault.relative(same_day[0]), "skip-identical", day, note.date_source.value))
-            continue
-        action = "copy"
-        if target.exists() or target in planned or (same_day and note.date_source != DateSource.MTIME):
-            action = "keep-both"
-            stem, n = target.stem, 2
-            while target.exists() or target in planned:
-                target = target.with_name(f"{stem}-{n}{target.suffix}")
-                n += 1
-            message = (message + "; " if message else "") + f"another note exists for {day}; kept both"
-        planned.add(target)
-        by_date.setdefault(day, []).append(target)
-        report.actions.append(
-            ImportAction(rel, vault.relative(target), action, day, note.date_source.value, message)
-        )
-        if not dry_run:
-            vault.write(target, text)
+            action = _import_one(path, rel, vault, by_date, planned, dry_run)
+        except (NoteError, VaultError) as exc:
+            action = ImportAction(rel, "", "error", message=str(exc))
+        except Exception as exc:  # a parser bug must not stop the whole import
+            action = ImportAction(rel, "", "error", message=f"{path}: {type(exc).__name__}: {exc}")
+        report.actions.append(action)
     return report
+
+
+def _with_date(note: Note, day: str) -> str:
+    """The note's text (NFC) with `date: day` in its front matter, so the vault copy keeps
+    its day whatever its new name or the machine's zone. A different `date:` line (an
+    impossible day, a UTC timestamp) is replaced and its old value kept as a comment."""
+    text = unicodedata.normalize("NFC", note.raw)
+    if not note.has_front_matter:
+        return f"---\ndate: {day}\n---\n{text}"
+    lines = text.split("\n")
+    end = note.body_line_offset - 1  # the closing `---`
+    for i in range(1, end):
+        match = _DATE_KEY.match(lines[i])
+        if match:
+            old = match.group(1).strip()
+            if old.strip("\"'") != day:
+                lines[i] = f"date: {day}  # was: {old}" if old else f"date: {day}"
+            return "\n".join(lines)
+    lines.insert(1, f"date: {day}")
+    return "\n".join(lines)
+
+
+def _import_one(
+    path: Path, rel: str, vault: Vault, by_date: dict[str, list[Path]], planned: set[Path], dry_run: bool
+) -> ImportAction:
+    note = Vault(path.parent).read(path)
+    day = note.date.isoformat()
+    text = unicodedata.normalize("NFC", note.raw)
+    if note.date_source != DateSource.FRONT_MATTER or not _DATE_IS_DAY.search(text.split("\n---", 1)[0]):
+        text = _with_date(note, day)
+    message = "; ".join(note.warnings)
+    same_day = by_date.get(day, [])
+    if note.date_source == DateSource.MTIME:
+        # No date in the file: keep its path so the user can find it again.
+        target = vault.root / "imported" / rel
+    else:
+        target = vault.path_for(note.date)
+    raw_nfc = unicodedata.normalize("NFC", note.raw)
+    identical = any(
+        _digest(p.read_text("utf-8", errors="replace")) in (_digest(text), _digest(raw_nfc))
+        for p in same_day if p.exists()
+    )
+    if identical:
+        return ImportAction(rel, vault.relative(same_day[0]), "skip-identical", day, note.date_source.value)
+    action = "copy"
+    if target.exists() or target in planned or (same_day and note.date_source != DateSource.MTIME):
+        action = "keep-both"
+        stem, n = target.stem, 2
+        while target.exists() or target in planned:
+            target = target.with_name(f"{stem}-{n}{target.suffix}")
+            n += 1
+        message = (message + "; " if message else "") + f"another note exists for {day}; kept both"
+    planned.add(target)
+    by_date.setdefault(day, []).append(target)
+    if not dry_run:
+        vault.write(target, text)  # UTF-8, whatever the source's encoding was
+    return ImportAction(rel, vault.relative(target), action, day, note.date_source.value, message)
