@@ -51,7 +51,13 @@ def collect_chunks(vault: Vault, report: SyncReport) -> dict[str, Chunk]:
     report.notes = len(scan.notes)
     chunks: dict[str, Chunk] = {}
     for note in scan.notes:
-        for chunk in chunk_note(note, vault.relative(note.path)):
+        # One note that cannot be chunked is reported by name and skipped; the run goes on.
+        try:
+            note_chunks = chunk_note(note, vault.relative(note.path))
+        except Exception as exc:  # fault isolation per note
+            report.errors.append(f"{note.path}: could not be chunked ({type(exc).__name__}: {exc}); skipped")
+            continue
+        for chunk in note_chunks:
             chunks[chunk.id] = chunk
     report.chunks = len(chunks)
     return chunks

@@ -78,6 +78,8 @@ class Vault:
                 notes.append(self.read(path))
             except NoteError as exc:
                 errors.append(str(exc))
+            except Exception as exc:  # a parser bug must not stop the scan
+                errors.append(f"{path}: could not be read ({type(exc).__name__}: {exc}); skipped")
         return ScanResult(notes=notes, errors=errors)
 
     def relative(self, path: Path) -> str:
