@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 
 from studylog.index.embedders import Embedder
@@ -102,6 +103,7 @@ class HybridSearcher:
     ) -> SearchResult:
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        query = unicodedata.normalize("NFC", query)  # notes are indexed NFC (macOS types NFD)
         result = SearchResult(query=query)
         scope = self.resolve_scope(query, since, until, today)
         result.scope = scope
