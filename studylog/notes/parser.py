@@ -115,12 +115,20 @@ def markdown_blocks(text: str) -> list[tuple[int, int]]:
 def _headings(tokens: list[Token]) -> list[tuple[int, int, int, str]]:
     """Top-level headings as (level, first line, first body line, raw text)."""
     found = []
+    previous = ""  # type of the previous top-level block
     for i, token in enumerate(tokens):
-        if token.type != "heading_open" or token.level != 0 or not token.map:
+        if token.level != 0 or token.nesting < 0:
+            continue
+        after_rule, previous = previous == "hr", token.type
+        if token.type != "heading_open" or not token.map:
             continue
         content = tokens[i + 1].content if i + 1 < len(tokens) else ""
-        if token.markup in ("=", "-") and ("\n" in content or len(content) > _SETEXT_MAX):
-            continue  # a paragraph with a divider under it, kept as text
+        if token.markup in ("=", "-") and (
+            "\n" in content or len(content) > _SETEXT_MAX or (token.markup == "-" and after_rule)
+        ):
+            # A paragraph with a `---` divider under it (long, or framed by two rules, as
+            # Korean TIL notes write them) is text, not a heading; it stays in the section.
+            continue
         found.append((int(token.tag[1]), token.map[0], token.map[1], content))
     return found
 
