@@ -264,3 +264,32 @@ def test_import_dates_every_shape_and_goes_on_past_bad_files(tmp_path):
     scanned = {n.date.isoformat() for n in vault.scan().notes}
     assert {"2024-04-18", "2022-10-18", "2024-08-13", "2019-03-06", "2026-09-17", days["utc.md"]} <= scanned
     assert (vault.root / "2026-09-17.md").exists()
+
+
+def test_a_note_that_breaks_parse_or_chunk_is_named_and_skipped(tmp_path, monkeypatch, fake_embedder):
+    """Fault isolation in scan and sync: a bug on one note never stops the run."""
+    from studylog.config import Settings
+    from studylog.index import sync
+    from studylog.notes import vault as vault_module
+    from studylog.service import StudyLogService
+
+    for day in ("2026-10-01", "2026-10-02", "2026-10-03"):
+        (tmp_path / f"{day}.md").write_text(f"### 회고\n{day} 어텐션 복습", encoding="utf-8")
+    real_parse, real_chunk = vault_module.parse_note, sync.chunk_note
+
+    def parse(path, data, mtime=None):
+        if path.name == "2026-10-02.md":
+            raise RuntimeError("parser bug")
+        return real_parse(path, data, mtime)
+
+    def chunk(note, rel):
+        if rel == "2026-10-03.md":
+            raise RuntimeError("chunker bug")
+        return real_chunk(note, rel)
+
+    monkeypatch.setattr(vault_module, "parse_note", parse)
+    monkeypatch.setattr(sync, "chunk_note", chunk)
+    report = StudyLogService(settings=Settings(), vault=tmp_path, embedder=fake_embedder).index()
+    assert report.chunks == 1 and report.embedded == 1
+    assert any("2026-10-02.md" in e and "parser bug" in e for e in report.errors)
+    assert any("2026-10-03.md" in e and "chunker bug" in e for e in report.errors)

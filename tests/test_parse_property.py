@@ -1,5 +1,5 @@
 """Property test (hypothesis): no note text, front matter or byte string stops parse → chunk →
-keyword index. A note the user wrote can be odd; it must never end a run."""
+keyword index + (fake) embedder. A note the user wrote can be odd; it must never end a run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from studylog.notes.model import NoteError
 from studylog.notes.parser import parse_note
 from studylog.search.keyword import KeywordIndex
 from studylog.search.tokenize import NgramTokenizer
+from tests.conftest import FakeEmbedder
 
 # Pieces real notes are made of, so random text hits the parser's interesting paths.
 _PIECES = st.sampled_from([
@@ -55,6 +56,7 @@ def _run(name: str, data: bytes) -> None:
     assert all(len(c.body) <= MAX_CHUNK_CHARS for c in chunks)
     index = KeywordIndex(None, NgramTokenizer())
     index.upsert([(c.id, c.content_hash, c.date_int, c.text, c.metadata()) for c in chunks])
+    assert len(FakeEmbedder().embed_passages([c.text for c in chunks])) == len(chunks)
 
 
 # STUDYLOG_HYPOTHESIS_EXAMPLES=3000 for a longer hunt.
