@@ -80,6 +80,7 @@ def clean_heading(text: str) -> str:
 
 
 def section_kind(heading: str) -> SectionKind | None:
+    """The daily-template section a heading names (Korean or English), else None."""
     key = clean_heading(heading).lower()
     key = re.sub(r"^\d+[.)]\s*", "", key)
     return _Kinds.lookup.get(key)
