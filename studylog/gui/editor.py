@@ -61,6 +61,16 @@ class NoteEditor(QPlainTextEdit):
         self.document().setModified(False)
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
+    def replace_text(self, text: str) -> None:
+        """Show a newer version of the same note (changed on disk), keeping cursor and scroll."""
+        position = self.textCursor().position()
+        scroll = self.verticalScrollBar().value()
+        self.load_text(text)
+        cursor = self.textCursor()
+        cursor.setPosition(min(position, self.document().characterCount() - 1))
+        self.setTextCursor(cursor)
+        self.verticalScrollBar().setValue(scroll)
+
     def goto_line(self, line: int, flash: bool = True) -> None:
         """Put the cursor on `line` (0-based) and scroll it to the top of the view."""
         block = self.document().findBlockByNumber(max(0, min(line, self.blockCount() - 1)))
