@@ -1135,5 +1135,69 @@ Click to open it in the heatmap</source>
         <source>See what the model looked at while writing this answer</source>
         <translation>모델이 이 답변을 쓰면서 무엇을 보았는지 확인합니다</translation>
     </message>
+    <message>
+        <source>Compare the two and copy what you need into the note, then delete the copy.</source>
+        <translation>두 버전을 비교해 필요한 내용을 노트에 옮긴 뒤 사본을 지우세요.</translation>
+    </message>
+    <message>
+        <source>Conflict copy (your text from here)</source>
+        <translation>충돌 사본 (여기서 쓴 내용)</translation>
+    </message>
+    <message>
+        <source>Create the folder, or choose another vault in Settings.</source>
+        <translation>폴더를 만들거나, 설정에서 다른 보관함을 고르세요.</translation>
+    </message>
+    <message>
+        <source>Edit the conflict copy</source>
+        <translation>충돌 사본 편집</translation>
+    </message>
+    <message>
+        <source>Edit the note</source>
+        <translation>노트 편집</translation>
+    </message>
+    <message>
+        <source>Open both</source>
+        <translation>둘 다 열기</translation>
+    </message>
+    <message>
+        <source>The note (as the other program saved it)</source>
+        <translation>노트 (다른 프로그램이 저장한 내용)</translation>
+    </message>
+    <message>
+        <source>The note changed in another program</source>
+        <translation>다른 프로그램에서 노트가 바뀌었습니다</translation>
+    </message>
+    <message>
+        <source>The note changed in another program while you were editing it here. Nothing was overwritten: the note keeps the other program's text, and your text from here is in the conflict copy. Copy what you need into the note, then delete the copy.</source>
+        <translation>여기서 편집하는 동안 다른 프로그램에서 노트가 바뀌었습니다. 아무것도 덮어쓰지 않았습니다. 노트에는 다른 프로그램의 내용이, 충돌 사본에는 여기서 쓴 내용이 있습니다. 필요한 내용을 노트에 옮긴 뒤 사본을 지우세요.</translation>
+    </message>
+    <message>
+        <source>The note was deleted</source>
+        <translation>노트가 삭제되었습니다</translation>
+    </message>
+    <message>
+        <source>The vault folder {path} does not exist.</source>
+        <translation>보관함 폴더 {path}가 없습니다.</translation>
+    </message>
+    <message>
+        <source>Two versions of {name}</source>
+        <translation>{name}의 두 버전</translation>
+    </message>
+    <message>
+        <source>{name} changed on disk and was reloaded</source>
+        <translation>{name}이(가) 디스크에서 바뀌어 다시 불러왔습니다</translation>
+    </message>
+    <message>
+        <source>{name} was changed on disk while you were editing it here. Nothing was overwritten: the note keeps the other program's text, and your text is in {copy}.</source>
+        <translation>여기서 편집하는 동안 {name}이(가) 디스크에서 바뀌었습니다. 아무것도 덮어쓰지 않았습니다. 노트에는 다른 프로그램의 내용이 남아 있고, 여기서 쓴 내용은 {copy}에 있습니다.</translation>
+    </message>
+    <message>
+        <source>{name} was deleted or moved outside StudyLog.</source>
+        <translation>{name}이(가) StudyLog 밖에서 삭제되거나 옮겨졌습니다.</translation>
+    </message>
+    <message>
+        <source>{name} was renamed outside StudyLog to {new}</source>
+        <translation>{name}의 이름이 StudyLog 밖에서 {new}(으)로 바뀌었습니다</translation>
+    </message>
 </context>
 </TS>
