@@ -1199,5 +1199,57 @@ Click to open it in the heatmap</source>
         <source>{name} was renamed outside StudyLog to {new}</source>
         <translation>{name}의 이름이 StudyLog 밖에서 {new}(으)로 바뀌었습니다</translation>
     </message>
+    <message>
+        <source>Create the folder</source>
+        <translation>폴더 만들기</translation>
+    </message>
+    <message>
+        <source>{path} is not a folder.</source>
+        <translation>{path}은(는) 폴더가 아닙니다.</translation>
+    </message>
+    <message>
+        <source>Could not create {path}: {why}</source>
+        <translation>{path}을(를) 만들 수 없습니다: {why}</translation>
+    </message>
+    <message>
+        <source>Choose the folder with your notes</source>
+        <translation>노트가 있는 폴더를 고르세요</translation>
+    </message>
+    <message>
+        <source>Welcome to StudyLog</source>
+        <translation>StudyLog에 오신 것을 환영합니다</translation>
+    </message>
+    <message>
+        <source>Your study log lives in a folder of plain Markdown files, one per day, that any editor can open. Where should it be?</source>
+        <translation>학습 일지는 하루에 하나씩, 어떤 편집기로도 열 수 있는 평범한 Markdown 파일로 한 폴더에 저장됩니다. 어디에 둘까요?</translation>
+    </message>
+    <message>
+        <source>The vault folder {path} was not found (a removed drive?).</source>
+        <translation>보관함 폴더 {path}를 찾을 수 없습니다 (분리된 드라이브인가요?).</translation>
+    </message>
+    <message>
+        <source>Create a new vault</source>
+        <translation>새 보관함 만들기</translation>
+    </message>
+    <message>
+        <source>An empty folder for your daily notes: {path}</source>
+        <translation>매일의 노트를 담을 빈 폴더: {path}</translation>
+    </message>
+    <message>
+        <source>Open an existing folder</source>
+        <translation>기존 폴더 열기</translation>
+    </message>
+    <message>
+        <source>Use a folder of Markdown notes where it is (an Obsidian vault, a notes folder). Nothing is moved.</source>
+        <translation>Markdown 노트 폴더(Obsidian 보관함, 노트 폴더)를 그 자리에서 그대로 씁니다. 아무것도 옮기지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Import a TIL repository</source>
+        <translation>TIL 저장소 가져오기</translation>
+    </message>
+    <message>
+        <source>Copy the Markdown notes of a folder (a TIL git repository, an export) into a new vault at {path}; the originals stay as they are.</source>
+        <translation>폴더(TIL git 저장소, 내보낸 노트)의 Markdown 노트를 {path}의 새 보관함으로 복사합니다. 원본은 그대로 남습니다.</translation>
+    </message>
 </context>
 </TS>

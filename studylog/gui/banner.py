@@ -103,7 +103,8 @@ class Banner(Retranslatable, QFrame):
             body += "\n" + tr("What to do: {fix}").format(fix=message.fix)
         self.text.setText(body)
         labels = {"retry-save": tr("Save again"), "settings": tr("Open Settings"), "rebuild": tr("Rebuild index"),
-                  "retry-index": tr("Retry"), "open-conflict": tr("Open both")}
+                  "retry-index": tr("Retry"), "open-conflict": tr("Open both"),
+                  "create-vault": tr("Create the folder")}
         self.action_button.setVisible(message.action in labels)
         self.action_button.setText(labels.get(message.action, ""))
         self.count.setVisible(len(self.messages) > 1)

@@ -16,7 +16,7 @@ class UserError:
     title: str
     detail: str
     fix: str
-    action: str = ""  # what the banner's button does: "retry-save", "settings", "rebuild", ""
+    action: str = ""  # what the banner's button does: "retry-save", "settings", "rebuild", "create-vault", …
     severity: str = "error"  # error / warning / info
     cause: str = ""  # what failed ("save", "index", …): the banner drops it when that next succeeds
 
@@ -66,8 +66,10 @@ def _describe(exc: BaseException, doing: str) -> UserError:
             return UserError(title, detail, tr("Your text is still in the editor and will be saved again on the "
                                                "next change. Check that the vault folder exists and is writable, "
                                                "or choose another vault in Settings."), "retry-save")
-        return UserError(title, _vault_detail(detail),
-                         tr("Create the folder, or choose another vault in Settings."), "settings")
+        if _vault_detail(detail) != detail:  # the folder is missing: one click creates it
+            return UserError(title, _vault_detail(detail),
+                             tr("Create the folder, or choose another vault in Settings."), "create-vault")
+        return UserError(title, detail, tr("Check the vault folder, or choose another one in Settings."), "settings")
     if "NoteError" in names:
         return UserError(title, detail, tr("The file may be damaged or not text. Open it in another editor to "
                                            "check it; other notes are not affected."))

@@ -48,6 +48,7 @@ from studylog.gui.window_actions import Commands, WindowActions
 SHUTDOWN_BUDGET_S = 1.8  # the issue allows 2 s from close to exit
 FLUSH_TIMEOUT_S = 1.0
 REINDEX_DELAY_MS = 4000
+VAULT_POLL_MS = 2000
 SEARCH_RESULTS = 10
 STATE_VERSION = 1
 _SERVICE_KEYS = ("vault", "embedder", "generator", "device", "chroma_mode", "chroma_url", "chroma_token",
@@ -122,6 +123,10 @@ class MainWindow(Retranslatable, QMainWindow):
         self._reindex_timer = QTimer(self, singleShot=True, interval=reindex_delay_ms)
         self._reindex_timer.timeout.connect(lambda: self.backend.index())
         self.watcher = VaultWatcher(self)
+        # A vault folder that does not exist cannot be watched: look for it now and then, so
+        # the app notices when it appears (created in a file manager, a drive plugged in).
+        self._vault_poll = QTimer(self, interval=VAULT_POLL_MS)
+        self._vault_poll.timeout.connect(self._look_for_vault)
         self.conflict: tuple[Path, Path] | None = None  # (note, conflict copy) the banner offers to open
         self.conflict_dialog: ConflictDialog | None = None
         self._connect()
@@ -270,7 +275,7 @@ class MainWindow(Retranslatable, QMainWindow):
     def _described(self, info: dict) -> None:
         self.banner.clear_cause("service")
         self.vault_root = info["vault"]
-        self.watcher.watch(self.vault_root)
+        self._watch_vault()
         self.editor_panel.set_vault_root(self.vault_root)
         self._can_warm_up = info["warm_up"]
         self.ask_panel.set_available(info["ask"], "" if info["ask"] else unavailable_reason())
@@ -408,6 +413,25 @@ class MainWindow(Retranslatable, QMainWindow):
             tr("Copy what you need back into the note, then delete the file."), severity="warning"))
 
     # -- outside changes -------------------------------------------------------------------
+    def _watch_vault(self) -> None:
+        if self.watcher.watch(self.vault_root):
+            self._vault_poll.stop()
+        else:
+            self._vault_poll.start()
+
+    def _look_for_vault(self) -> None:
+        if self.vault_root is None or not Path(self.vault_root).is_dir():
+            return
+        self._watch_vault()
+        self.banner.clear_cause("list")
+        self.refresh_days()
+        self.backend.index()  # clears the "vault does not exist" index message once it succeeds
+
+    def create_vault(self) -> None:
+        self.banner.dismiss()
+        self.backend.create_vault(on_result=lambda _none: self._look_for_vault(),
+                                  on_error=lambda exc: self.show_error(exc, "list"))
+
     def _vault_changed(self, changes: VaultChanges) -> None:
         """Another program created, changed, deleted or renamed notes: list and index them;
         the open note reloads, follows its new name, or keeps both texts on a conflict."""
@@ -687,6 +711,8 @@ class MainWindow(Retranslatable, QMainWindow):
             self.backend.index()
         elif action == "open-conflict":
             self.open_conflict()
+        elif action == "create-vault":
+            self.create_vault()
 
     # -- theme and language ----------------------------------------------------------------
     def _apply_colors(self, tokens: dict[str, str]) -> None:
@@ -715,6 +741,7 @@ class MainWindow(Retranslatable, QMainWindow):
         self._closed = True
         self.save_ui_state()
         self.watcher.stop()
+        self._vault_poll.stop()
         self._reindex_timer.stop()
         if self.ask_panel.busy:
             self.ask_panel.request_stop()
