@@ -99,9 +99,12 @@ class NoteSession(QObject):
         """
         current = self.editor.toPlainText()
         if copy is None or current != copied_text:
+            # The editor is about to show the disk's text: if the copy cannot be written, this
+            # text exists nowhere else, so it goes to the recovery folder.
             self.backend.keep_copy(path, current, copy,
                                    on_result=lambda kept: self.conflicted.emit(path, Path(kept)),
-                                   on_error=lambda exc: self._failed(path, current, exc))
+                                   on_error=lambda exc: self.kept_elsewhere.emit(
+                                       path, write_recovery_copy(path, current), exc))
         else:
             self.conflicted.emit(path, copy)
         self._show_disk(note, generation)

@@ -67,6 +67,7 @@ class VaultWatcher(QObject):
     def __init__(self, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS):
         super().__init__(parent)
         self.root: Path | None = None
+        self._real_root: Path | None = None  # some platforms (FSEvents) report resolved paths
         self.polling = False  # True when the native API was refused and the watcher polls
         self._observer = None
         self._pending = VaultChanges()
@@ -87,6 +88,7 @@ class VaultWatcher(QObject):
         if not root.is_dir():
             return False
         self.root = root
+        self._real_root = Path(os.path.realpath(root))
         self._observer = self._start_observer(root)
         return self._observer is not None
 
@@ -113,13 +115,24 @@ class VaultWatcher(QObject):
         self._pending = VaultChanges()
         if observer is not None:
             observer.stop()
-            observer.join(timeout=1.0)
+            observer.join(timeout=0.3)  # a daemon thread: closing the window never waits long
+
+    def _as_vault_path(self, path: str) -> Path:
+        """A reported path in the spelling the app uses (the vault root as configured)."""
+        reported = Path(path)
+        if self.root is None or self._real_root is None or self._real_root == self.root:
+            return reported
+        try:
+            return self.root / reported.relative_to(self._real_root)
+        except ValueError:
+            return reported
 
     def _record(self, kind: str, source: str, destination: str, is_directory: bool) -> None:
         root = self.root
         if root is None:
             return
-        src = Path(source)
+        src = self._as_vault_path(source)
+        destination = str(self._as_vault_path(destination)) if destination else ""
         pending = self._pending
         if is_directory:
             if kind in ("created", "deleted", "moved") and (_relevant_folder(src, root)
