@@ -1251,5 +1251,17 @@ Click to open it in the heatmap</source>
         <source>Copy the Markdown notes of a folder (a TIL git repository, an export) into a new vault at {path}; the originals stay as they are.</source>
         <translation>폴더(TIL git 저장소, 내보낸 노트)의 Markdown 노트를 {path}의 새 보관함으로 복사합니다. 원본은 그대로 남습니다.</translation>
     </message>
+    <message>
+        <source>Another program wrote to the note while it was being saved</source>
+        <translation>저장하는 도중에 다른 프로그램이 노트에 썼습니다</translation>
+    </message>
+    <message>
+        <source>Its text is kept in {copy}; {name} holds yours.</source>
+        <translation>그 내용은 {copy}에 보관했고, {name}에는 여기서 쓴 내용이 있습니다.</translation>
+    </message>
+    <message>
+        <source>{name} was also changed in another program; both edits are kept in the note</source>
+        <translation>{name}이(가) 다른 프로그램에서도 바뀌었습니다. 두 편집 내용을 모두 노트에 합쳤습니다</translation>
+    </message>
 </context>
 </TS>

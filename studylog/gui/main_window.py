@@ -222,6 +222,10 @@ class MainWindow(Retranslatable, QMainWindow):
         self.session.saved.connect(self._note_saved)
         self.session.kept_elsewhere.connect(self._kept_elsewhere)
         self.session.conflicted.connect(self._conflicted)
+        self.session.late_kept.connect(self._late_kept)
+        self.session.merged.connect(
+            lambda path: self.statusBar().showMessage(tr("{name} was also changed in another program; both "
+                                                         "edits are kept in the note").format(name=path.name), 8000))
         self.session.reloaded.connect(
             lambda path: self.statusBar().showMessage(tr("{name} changed on disk and was reloaded").format(
                 name=path.name), 6000))
@@ -397,7 +401,7 @@ class MainWindow(Retranslatable, QMainWindow):
         self.backend.list_days(on_result=self._days_listed, on_error=lambda exc: self.show_error(exc, "list"))
 
     def save_now(self) -> None:
-        if self.session.save_now() is None and self.session.path is not None:
+        if self.session.save_now() is None and self.session.path is not None and not self.session.dirty:
             self.statusBar().showMessage(tr("Already saved"), 2000)
 
     def _note_saved(self, _path: Path) -> None:
@@ -500,6 +504,14 @@ class MainWindow(Retranslatable, QMainWindow):
             "open-conflict", severity="warning", cause="conflict"))
         self.refresh_days()
         self._reindex_timer.start()
+
+    def _late_kept(self, note: Path, copy: Path) -> None:
+        self.banner.show_error(UserError(
+            tr("Another program wrote to the note while it was being saved"),
+            tr("Its text is kept in {copy}; {name} holds yours.").format(copy=copy.name, name=note.name),
+            tr("Compare the two and copy what you need into the note, then delete the copy."),
+            severity="warning", cause="conflict"))
+        self.refresh_days()
 
     def open_conflict(self) -> ConflictDialog | None:
         """Show both versions of the last conflict side by side."""

@@ -13,6 +13,7 @@ from PySide6.QtGui import QTextCursor
 
 from studylog.gui.disk_guard import DiskGuard, DiskState, conflict_copy_path
 from studylog.gui.note_session import CLEAN, SAVED
+from studylog.gui.text_merge import map_line, merge3
 from tests.gui.fakes import WAIT_MS, FakeService, fake_factory
 
 pytestmark = pytest.mark.gui
@@ -82,20 +83,44 @@ def test_clean_open_note_reloads_when_changed_outside(qtbot, make_window, fixtur
     assert path.read_text(encoding="utf-8").endswith("- added in another editor\ntyped after the reload")
 
 
-def test_change_outside_while_editing_keeps_both_texts(qtbot, make_window, fixtures_vault):
+def test_change_outside_on_other_lines_is_merged(qtbot, make_window, fixtures_vault):
     window = make_window(fake_factory(FakeService(fixtures_vault)), autosave_ms=60_000)
     qtbot.waitUntil(lambda: window.watcher.active, timeout=WAIT_MS)
     path = window.session.path
-    _type(qtbot, window.editor_panel.editor, " typed here, not saved yet")
+    _type(qtbot, window.editor_panel.editor, " typed here")
     _append(path, "\n- appended by another editor\n")
+    qtbot.waitUntil(lambda: "appended by another editor" in window.editor_panel.editor.toPlainText(),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.dirty, timeout=WAIT_MS)
+    on_disk = path.read_text(encoding="utf-8")
+    assert " typed here" in on_disk and "- appended by another editor" in on_disk
+    assert window.editor_panel.editor.toPlainText() == on_disk
+    assert not _conflict_copies(path) and not window.banner.isVisible()
+    assert "both edits are kept" in window.statusBar().currentMessage()
+    # The cursor stayed where the typing was: the next keys land after " typed here".
+    _type_here = window.editor_panel.editor
+    qtbot.keyClicks(_type_here, " and more")
+    assert "typed here and more" in _type_here.toPlainText()
+
+
+def test_change_outside_on_the_same_lines_keeps_both_texts(qtbot, make_window, fixtures_vault):
+    window = make_window(fake_factory(FakeService(fixtures_vault)), autosave_ms=60_000)
+    qtbot.waitUntil(lambda: window.watcher.active, timeout=WAIT_MS)
+    path = window.session.path
+    editor = window.editor_panel.editor
+    editor.setFocus()
+    editor.moveCursor(QTextCursor.MoveOperation.Start)
+    qtbot.keyClicks(editor, "typed here, not saved yet ")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(["changed in another editor " + lines[0]] + lines[1:]), encoding="utf-8")
     disk_text = path.read_text(encoding="utf-8")
 
     qtbot.waitUntil(lambda: bool(_conflict_copies(path)), timeout=WAIT_MS)
     copy = _conflict_copies(path)[0]
     qtbot.waitUntil(window.banner.isVisible, timeout=WAIT_MS)
-    assert copy.read_text(encoding="utf-8").endswith(" typed here, not saved yet")
+    assert copy.read_text(encoding="utf-8").startswith("typed here, not saved yet ")
     assert path.read_text(encoding="utf-8") == disk_text  # the other editor's text was not overwritten
-    assert window.editor_panel.editor.toPlainText() == disk_text
+    assert editor.toPlainText() == disk_text
     assert not window.session.dirty
     assert window.banner.title.text() == "The note changed in another program"
     assert copy.name in window.banner.text.text()
@@ -106,7 +131,7 @@ def test_change_outside_while_editing_keeps_both_texts(qtbot, make_window, fixtu
     dialog = window.conflict_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.note.text.toPlainText() == disk_text
-    assert dialog.copy.text.toPlainText().endswith(" typed here, not saved yet")
+    assert dialog.copy.text.toPlainText().startswith("typed here, not saved yet ")
     dialog.copy.open_button.click()
     qtbot.waitUntil(lambda: window.session.path == copy, timeout=WAIT_MS)
     window.open_note(path)
@@ -121,12 +146,12 @@ def test_autosave_checks_the_disk_even_without_the_watcher(qtbot, make_window, f
     window.watcher.stop()
     path = window.session.path
     _append(path, "\n- changed while nobody watched\n")
-    disk_text = path.read_text(encoding="utf-8")
     _type(qtbot, window.editor_panel.editor, " mine")
     window.save_now()
-    qtbot.waitUntil(lambda: bool(_conflict_copies(path)), timeout=WAIT_MS)
-    assert path.read_text(encoding="utf-8") == disk_text
-    assert _conflict_copies(path)[0].read_text(encoding="utf-8").endswith(" mine")
+    qtbot.waitUntil(lambda: window.session.state == SAVED, timeout=WAIT_MS)
+    on_disk = path.read_text(encoding="utf-8")
+    assert "- changed while nobody watched" in on_disk and " mine" in on_disk
+    assert window.editor_panel.editor.toPlainText() == on_disk
 
 
 def test_appending_from_another_thread_while_typing_loses_nothing(qtbot, make_window, fixtures_vault):
@@ -232,3 +257,27 @@ def test_conflict_copy_names_never_collide(tmp_path):
     assert first.name == "2026-11-29 (conflict 2026-11-29 153012).md"
     first.write_text("x", encoding="utf-8")
     assert conflict_copy_path(note, when).name == "2026-11-29 (conflict 2026-11-29 153012) 2.md"
+
+
+def test_guard_merges_edits_of_different_lines(tmp_path):
+    note = tmp_path / "2026-11-29.md"
+    note.write_text("# title\n- a\n", encoding="utf-8")
+    service = FakeService(tmp_path)
+    guard = DiskGuard()
+    _, generation = guard.read(service, note)
+    note.write_text("# title\n- a\n- from sync\n", encoding="utf-8")
+    outcome = guard.save(service, note, "# my title\n- a\n", generation)
+    assert not outcome.conflicted and outcome.generation > generation
+    assert note.read_text(encoding="utf-8") == outcome.merged_text == "# my title\n- a\n- from sync\n"
+
+
+def test_merge3_keeps_both_sides_or_refuses():
+    base = "a\nb\nc\n"
+    assert merge3(base, "A\nb\nc\n", "a\nb\nC\n") == "A\nb\nC\n"
+    assert merge3(base, "a\nX\nc\n", "a\nY\nc\n") is None  # the same line, two ways
+    assert merge3(base, "a\nX\nc\n", "a\nX\nc\n") == "a\nX\nc\n"
+    both_appended = merge3(base, base + "mine", base + "theirs\n")
+    assert both_appended is not None and "mine" in both_appended and "theirs" in both_appended
+    assert merge3(base, base, "z\n" + base) == "z\n" + base
+    assert map_line("a\nb", "z\na\nb", 1, 1) == (2, 1)
+    assert map_line("a\nb", "a\nB", 1, 1) == (1, 0)
