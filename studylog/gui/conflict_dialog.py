@@ -1,11 +1,14 @@
 """Both sides of an edit conflict, side by side: the note as it is on disk, and the copy
-holding the text that was typed here. Either opens in the editor with one click."""
+holding the text that was typed here, with the lines that differ marked. Either opens in
+the editor with one click."""
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -13,12 +16,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from studylog.gui.i18n import Retranslatable, tr
-from studylog.gui.theme import editor_font
+from studylog.gui.theme import current_tokens, editor_font
 
 
 def _read(path: Path) -> str:
@@ -50,6 +54,32 @@ class _Side(QWidget):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.open_button)
 
+    def mark_lines(self, lines: list[int]) -> None:
+        """Tint the lines that differ from the other side and show the first of them."""
+        selections = []
+        color = QColor(current_tokens()["accent_soft"])
+        for number in lines:
+            selection = QTextEdit.ExtraSelection()
+            selection.format.setBackground(color)
+            selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            selection.cursor = QTextCursor(self.text.document().findBlockByNumber(number))
+            selections.append(selection)
+        self.text.setExtraSelections(selections)
+        if lines:
+            self.text.setTextCursor(QTextCursor(self.text.document().findBlockByNumber(lines[0])))
+            self.text.centerCursor()
+
+
+def differing_lines(left: str, right: str) -> tuple[list[int], list[int]]:
+    """Line numbers of `left` and of `right` that the other side does not have."""
+    a, b = left.split("\n"), right.split("\n")
+    mine, theirs = [], []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            mine.extend(range(i1, i2))
+            theirs.extend(range(j1, j2))
+    return mine, theirs
+
 
 class ConflictDialog(Retranslatable, QDialog):
     """Shows the note and its conflict copy; `open_requested` asks the window to edit one."""
@@ -75,6 +105,9 @@ class ConflictDialog(Retranslatable, QDialog):
         for side in (self.note, self.copy):
             side.open_button.clicked.connect(lambda _checked=False, p=side.path: self._open(p))
         self.resize(980, 620)
+        note_lines, copy_lines = differing_lines(self.note.text.toPlainText(), self.copy.text.toPlainText())
+        self.note.mark_lines(note_lines)
+        self.copy.mark_lines(copy_lines)
         self.retranslate()
 
     def _open(self, path: Path) -> None:
