@@ -1263,5 +1263,9 @@ Click to open it in the heatmap</source>
         <source>{name} was also changed in another program; both edits are kept in the note</source>
         <translation>{name}이(가) 다른 프로그램에서도 바뀌었습니다. 두 편집 내용을 모두 노트에 합쳤습니다</translation>
     </message>
+    <message>
+        <source>Close</source>
+        <translation>닫기</translation>
+    </message>
 </context>
 </TS>

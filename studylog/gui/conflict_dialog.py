@@ -62,7 +62,9 @@ class _Side(QWidget):
             selection = QTextEdit.ExtraSelection()
             selection.format.setBackground(color)
             selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            selection.cursor = QTextCursor(self.text.document().findBlockByNumber(number))
+            cursor = QTextCursor(self.text.document().findBlockByNumber(number))
+            cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor  # the whole block: a wrapped line is tinted on every row
             selections.append(selection)
         self.text.setExtraSelections(selections)
         if lines:
@@ -124,3 +126,5 @@ class ConflictDialog(Retranslatable, QDialog):
         self.copy.title.setText(tr("Conflict copy (your text from here)"))
         self.note.open_button.setText(tr("Edit the note"))
         self.copy.open_button.setText(tr("Edit the conflict copy"))
+        # Qt's own "Close" is translated only with Qt's translations installed; ours are not Qt's.
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))

@@ -132,7 +132,7 @@ def test_change_outside_on_the_same_lines_keeps_both_texts(qtbot, make_window, f
     assert dialog is not None and dialog.isVisible()
     assert dialog.note.text.toPlainText() == disk_text
     assert dialog.copy.text.toPlainText().startswith("typed here, not saved yet ")
-    assert [sel.cursor.blockNumber() for sel in dialog.copy.text.extraSelections()] == [0]  # the line that differs
+    assert [sel.cursor.block().blockNumber() for sel in dialog.copy.text.extraSelections()] == [0]  # it differs
     dialog.copy.open_button.click()
     qtbot.waitUntil(lambda: window.session.path == copy, timeout=WAIT_MS)
     window.open_note(path)
