@@ -115,6 +115,8 @@ class MainWindow(Retranslatable, QMainWindow):
         self._indexed_once = False
         self._can_warm_up = False
         self._days_loaded = False
+        self._listing = False  # a vault listing is on its way (refresh_days)
+        self._list_again = False
 
         self.backend = Backend(self._make_factory())
         self._build_ui()
@@ -398,7 +400,29 @@ class MainWindow(Retranslatable, QMainWindow):
         self._update_title()
 
     def refresh_days(self) -> None:
-        self.backend.list_days(on_result=self._days_listed, on_error=lambda exc: self.show_error(exc, "list"))
+        """List the vault again. Listing parses every note (Python work that holds the GIL),
+        so a burst of outside changes (a sync client, a git pull) lists once more after the
+        listing in progress, never once per change."""
+        if self._listing:
+            self._list_again = True
+            return
+        self._listing = True
+        # Bound methods, not lambdas: Qt drops them with the window if it closes meanwhile.
+        self.backend.list_days(on_result=self._days_refreshed, on_error=self._refresh_failed)
+
+    def _days_refreshed(self, days: list) -> None:
+        self._listing_done()
+        self._days_listed(days)
+
+    def _refresh_failed(self, exc: BaseException) -> None:
+        self._listing_done()
+        self.show_error(exc, "list")
+
+    def _listing_done(self) -> None:
+        self._listing = False
+        if self._list_again and not self._closed:
+            self._list_again = False
+            self.refresh_days()
 
     def save_now(self) -> None:
         if self.session.save_now() is None and self.session.path is not None and not self.session.dirty:
@@ -432,9 +456,15 @@ class MainWindow(Retranslatable, QMainWindow):
         self.backend.index()  # clears the "vault does not exist" index message once it succeeds
 
     def create_vault(self) -> None:
-        self.banner.dismiss()
-        self.backend.create_vault(on_result=lambda _none: self._look_for_vault(),
-                                  on_error=lambda exc: self.show_error(exc, "list"))
+        """The banner's "Create the folder": its message goes when the index pass that follows
+        succeeds (the cause is gone), not before."""
+        self.backend.create_vault(on_result=self._vault_created, on_error=self._vault_not_created)
+
+    def _vault_created(self, _none) -> None:
+        self._look_for_vault()
+
+    def _vault_not_created(self, exc: BaseException) -> None:
+        self.show_error(exc, "list")
 
     def _vault_changed(self, changes: VaultChanges) -> None:
         """Another program created, changed, deleted or renamed notes: list and index them;
@@ -474,8 +504,8 @@ class MainWindow(Retranslatable, QMainWindow):
                                   on_error=lambda exc: self.show_error(exc, "open"))
 
     def _open_note_on_disk(self, path: Path, found, refresh: bool) -> None:
-        if found is None or path != self.session.path:
-            return  # unchanged: the event was the app's own save
+        if self._closed or found is None or path != self.session.path:
+            return  # closed meanwhile, or unchanged: the event was the app's own save
         if refresh:
             self.refresh_days()
             self._reindex_timer.start()

@@ -98,8 +98,8 @@ def test_missing_vault_banner_speaks_the_gui_and_clears_when_the_folder_exists(q
         assert "--vault" not in text and "studylog new" not in text
         assert window.banner.action_button.text() == "Create the folder"
         window.banner.action_button.click()
+        qtbot.waitUntil(vault.is_dir, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=WAIT_MS)
-        assert vault.is_dir()
         qtbot.waitUntil(lambda: window.watcher.active, timeout=WAIT_MS)
     finally:
         maker.close_all()
