@@ -282,3 +282,33 @@ def test_merge3_keeps_both_sides_or_refuses():
     assert merge3(base, base, "z\n" + base) == "z\n" + base
     assert map_line("a\nb", "z\na\nb", 1, 1) == (2, 1)
     assert map_line("a\nb", "a\nB", 1, 1) == (1, 0)
+
+
+def test_watcher_falls_back_to_polling_when_the_native_api_refuses(qtbot, tmp_path, monkeypatch):
+    import watchdog.observers
+
+    from studylog.gui.vault_watcher import VaultWatcher
+
+    class Refusing(watchdog.observers.Observer):
+        def schedule(self, *args, **kwargs):
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watchdog.observers, "Observer", Refusing)
+    watcher = VaultWatcher(debounce_ms=50)
+    try:
+        assert watcher.watch(tmp_path) and watcher.polling
+        with qtbot.waitSignal(watcher.changed, timeout=WAIT_MS) as report:
+            (tmp_path / "2026-11-29.md").write_text("# polled\n", encoding="utf-8")
+        assert tmp_path / "2026-11-29.md" in report.args[0].changed
+    finally:
+        watcher.stop()
+
+
+def test_watcher_ignores_temp_files_and_tool_folders(tmp_path):
+    from studylog.gui.vault_watcher import is_note_path
+
+    assert is_note_path(tmp_path / "a" / "2026-11-29.md", tmp_path)
+    assert not is_note_path(tmp_path / ".2026-11-29.md.x1y2.tmp", tmp_path)
+    assert not is_note_path(tmp_path / ".obsidian" / "workspace.md", tmp_path)
+    assert not is_note_path(tmp_path / "image.png", tmp_path)
+    assert not is_note_path(tmp_path.parent / "elsewhere.md", tmp_path)
