@@ -1135,5 +1135,137 @@ Click to open it in the heatmap</source>
         <source>See what the model looked at while writing this answer</source>
         <translation>모델이 이 답변을 쓰면서 무엇을 보았는지 확인합니다</translation>
     </message>
+    <message>
+        <source>Compare the two and copy what you need into the note, then delete the copy.</source>
+        <translation>두 버전을 비교해 필요한 내용을 노트에 옮긴 뒤 사본을 지우세요.</translation>
+    </message>
+    <message>
+        <source>Conflict copy (your text from here)</source>
+        <translation>충돌 사본 (여기서 쓴 내용)</translation>
+    </message>
+    <message>
+        <source>Create the folder, or choose another vault in Settings.</source>
+        <translation>폴더를 만들거나, 설정에서 다른 보관함을 고르세요.</translation>
+    </message>
+    <message>
+        <source>Edit the conflict copy</source>
+        <translation>충돌 사본 편집</translation>
+    </message>
+    <message>
+        <source>Edit the note</source>
+        <translation>노트 편집</translation>
+    </message>
+    <message>
+        <source>Open both</source>
+        <translation>둘 다 열기</translation>
+    </message>
+    <message>
+        <source>The note (as the other program saved it)</source>
+        <translation>노트 (다른 프로그램이 저장한 내용)</translation>
+    </message>
+    <message>
+        <source>The note changed in another program</source>
+        <translation>다른 프로그램에서 노트가 바뀌었습니다</translation>
+    </message>
+    <message>
+        <source>The note changed in another program while you were editing it here. Nothing was overwritten: the note keeps the other program's text, and your text from here is in the conflict copy. Copy what you need into the note, then delete the copy.</source>
+        <translation>여기서 편집하는 동안 다른 프로그램에서 노트가 바뀌었습니다. 아무것도 덮어쓰지 않았습니다. 노트에는 다른 프로그램의 내용이, 충돌 사본에는 여기서 쓴 내용이 있습니다. 필요한 내용을 노트에 옮긴 뒤 사본을 지우세요.</translation>
+    </message>
+    <message>
+        <source>The note was deleted</source>
+        <translation>노트가 삭제되었습니다</translation>
+    </message>
+    <message>
+        <source>The vault folder {path} does not exist.</source>
+        <translation>보관함 폴더 {path}가 없습니다.</translation>
+    </message>
+    <message>
+        <source>Two versions of {name}</source>
+        <translation>{name}의 두 버전</translation>
+    </message>
+    <message>
+        <source>{name} changed on disk and was reloaded</source>
+        <translation>{name}이(가) 디스크에서 바뀌어 다시 불러왔습니다</translation>
+    </message>
+    <message>
+        <source>{name} was changed on disk while you were editing it here. Nothing was overwritten: the note keeps the other program's text, and your text is in {copy}.</source>
+        <translation>여기서 편집하는 동안 {name}이(가) 디스크에서 바뀌었습니다. 아무것도 덮어쓰지 않았습니다. 노트에는 다른 프로그램의 내용이 남아 있고, 여기서 쓴 내용은 {copy}에 있습니다.</translation>
+    </message>
+    <message>
+        <source>{name} was deleted or moved outside StudyLog.</source>
+        <translation>{name}이(가) StudyLog 밖에서 삭제되거나 옮겨졌습니다.</translation>
+    </message>
+    <message>
+        <source>{name} was renamed outside StudyLog to {new}</source>
+        <translation>{name}의 이름이 StudyLog 밖에서 {new}(으)로 바뀌었습니다</translation>
+    </message>
+    <message>
+        <source>Create the folder</source>
+        <translation>폴더 만들기</translation>
+    </message>
+    <message>
+        <source>{path} is not a folder.</source>
+        <translation>{path}은(는) 폴더가 아닙니다.</translation>
+    </message>
+    <message>
+        <source>Could not create {path}: {why}</source>
+        <translation>{path}을(를) 만들 수 없습니다: {why}</translation>
+    </message>
+    <message>
+        <source>Choose the folder with your notes</source>
+        <translation>노트가 있는 폴더를 고르세요</translation>
+    </message>
+    <message>
+        <source>Welcome to StudyLog</source>
+        <translation>StudyLog에 오신 것을 환영합니다</translation>
+    </message>
+    <message>
+        <source>Your study log lives in a folder of plain Markdown files, one per day, that any editor can open. Where should it be?</source>
+        <translation>학습 일지는 하루에 하나씩, 어떤 편집기로도 열 수 있는 평범한 Markdown 파일로 한 폴더에 저장됩니다. 어디에 둘까요?</translation>
+    </message>
+    <message>
+        <source>The vault folder {path} was not found (a removed drive?).</source>
+        <translation>보관함 폴더 {path}를 찾을 수 없습니다 (분리된 드라이브인가요?).</translation>
+    </message>
+    <message>
+        <source>Create a new vault</source>
+        <translation>새 보관함 만들기</translation>
+    </message>
+    <message>
+        <source>An empty folder for your daily notes: {path}</source>
+        <translation>매일의 노트를 담을 빈 폴더: {path}</translation>
+    </message>
+    <message>
+        <source>Open an existing folder</source>
+        <translation>기존 폴더 열기</translation>
+    </message>
+    <message>
+        <source>Use a folder of Markdown notes where it is (an Obsidian vault, a notes folder). Nothing is moved.</source>
+        <translation>Markdown 노트 폴더(Obsidian 보관함, 노트 폴더)를 그 자리에서 그대로 씁니다. 아무것도 옮기지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Import a TIL repository</source>
+        <translation>TIL 저장소 가져오기</translation>
+    </message>
+    <message>
+        <source>Copy the Markdown notes of a folder (a TIL git repository, an export) into a new vault at {path}; the originals stay as they are.</source>
+        <translation>폴더(TIL git 저장소, 내보낸 노트)의 Markdown 노트를 {path}의 새 보관함으로 복사합니다. 원본은 그대로 남습니다.</translation>
+    </message>
+    <message>
+        <source>Another program wrote to the note while it was being saved</source>
+        <translation>저장하는 도중에 다른 프로그램이 노트에 썼습니다</translation>
+    </message>
+    <message>
+        <source>Its text is kept in {copy}; {name} holds yours.</source>
+        <translation>그 내용은 {copy}에 보관했고, {name}에는 여기서 쓴 내용이 있습니다.</translation>
+    </message>
+    <message>
+        <source>{name} was also changed in another program; both edits are kept in the note</source>
+        <translation>{name}이(가) 다른 프로그램에서도 바뀌었습니다. 두 편집 내용을 모두 노트에 합쳤습니다</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>닫기</translation>
+    </message>
 </context>
 </TS>

@@ -114,11 +114,30 @@ class _Screenshot:
         QApplication.instance().exit(self.exit_code)
 
 
+def welcome_if_needed(settings, vault: Path | None):
+    """First run (no vault folder yet): ask where the notes go. Returns (settings, choice);
+    choice None when no question was needed, False when the user closed the dialog."""
+    from studylog.config import default_vault
+    from studylog.gui.welcome import WelcomeDialog, needs_welcome
+
+    if not needs_welcome(settings, vault):
+        return settings, None
+    dialog = WelcomeDialog(settings, default_vault())
+    if dialog.exec() != WelcomeDialog.DialogCode.Accepted or dialog.choice is None:
+        return settings, False
+    return dialog.settings, dialog.choice
+
+
 def run_gui(vault: str | Path | None = None, screenshot: str | Path | None = None) -> int:
     started = process_start_time()
     app = create_application()
     settings, startup_errors = load_settings_for_gui()
     prepare_look(settings)
+    choice = None
+    if screenshot is None:  # a screenshot run is unattended: it never asks
+        settings, choice = welcome_if_needed(settings, Path(vault).expanduser() if vault else None)
+        if choice is False:
+            return 0
     window = MainWindow(
         settings,
         default_service_factory,
@@ -128,6 +147,9 @@ def run_gui(vault: str | Path | None = None, screenshot: str | Path | None = Non
         startup_errors=startup_errors,
     )
     taker = _Screenshot(window, Path(screenshot), started) if screenshot else None
+    if choice and choice.import_from is not None:
+        source = choice.import_from
+        QTimer.singleShot(0, lambda: window.import_folder(source))
     # Ctrl+C in the terminal closes the window properly (saving the note) instead of a
     # traceback; the timer lets Python run its signal handler while Qt owns the loop.
     signal.signal(signal.SIGINT, lambda *_: window.close())

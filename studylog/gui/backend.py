@@ -27,6 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from studylog.gui.disk_guard import DiskGuard
 from studylog.gui.workers import (
     LINGERING,
     PRIORITY_BACKGROUND,
@@ -90,6 +91,8 @@ class Backend(QObject):
         self._preempted = False
         self._live_jobs: set[Job] = set()
         self.closed = False
+        # Touched only by jobs on the `notes` thread: the single writer is also the only reader.
+        self.disk_guard = DiskGuard()
 
     @property
     def workers(self) -> tuple[SerialWorker, SerialWorker, SerialWorker]:
@@ -129,12 +132,36 @@ class Backend(QObject):
         return self._submit(self.notes, lambda ctx: ctx.service.list_days(), "list_days", **callbacks)
 
     def read_note(self, path: Path, **callbacks: Callable) -> Job:
-        return self._submit(self.notes, lambda ctx: ctx.service.read_note(path), "read_note", PRIORITY_URGENT,
-                            **callbacks)
-
-    def save_note(self, path: Path, text: str, **callbacks: Callable) -> Job:
-        return self._submit(self.notes, lambda ctx: ctx.service.save_note(path, text), "save_note",
+        """(note, generation): the note, and which read of it the editor's text is based on."""
+        return self._submit(self.notes, lambda ctx: self.disk_guard.read(ctx.service, path), "read_note",
                             PRIORITY_URGENT, **callbacks)
+
+    def save_note(self, path: Path, text: str, generation: int = 0, **callbacks: Callable) -> Job:
+        """Save `text`, based on read `generation` of the note, unless another program changed
+        the note since: the result is a `SaveOutcome` (with a conflict copy holding `text`
+        when the disk had changed). Generation 0 means "whatever was read last"."""
+        def save(ctx: JobContext):
+            based_on = generation or self.disk_guard.generation(path)
+            return self.disk_guard.save(ctx.service, path, text, based_on)
+        return self._submit(self.notes, save, "save_note", PRIORITY_URGENT, **callbacks)
+
+    def note_on_disk(self, path: Path, **callbacks: Callable) -> Job:
+        """(note, generation) re-read when another program changed the note since the app read
+        it; None when unchanged; `False` when the file is gone."""
+        def check(ctx: JobContext):
+            if not Path(path).exists():
+                return False
+            return self.disk_guard.read(ctx.service, path) if self.disk_guard.changed_on_disk(path) else None
+        return self._submit(self.notes, check, "note_on_disk", PRIORITY_URGENT, **callbacks)
+
+    def keep_copy(self, path: Path, text: str, copy: Path | None = None, **callbacks: Callable) -> Job:
+        """Write the app's text to a conflict copy beside `path` (or rewrite `copy`)."""
+        return self._submit(self.notes, lambda _ctx: self.disk_guard.keep_copy(path, text, copy), "keep_copy",
+                            PRIORITY_URGENT, **callbacks)
+
+    def note_moved(self, source: Path, destination: Path) -> Job:
+        return self._submit(self.notes, lambda _ctx: self.disk_guard.moved(source, destination), "note_moved",
+                            PRIORITY_URGENT)
 
     def new_note(self, day: dt.date, language: str | None, **callbacks: Callable) -> Job:
         return self._submit(self.notes, lambda ctx: ctx.service.new_note(day, language), "new_note",

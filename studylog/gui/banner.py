@@ -67,6 +67,11 @@ class Banner(Retranslatable, QFrame):
         self.messages = [m for m in self.messages if m.action != action]
         self._render()
 
+    def clear_cause(self, *causes: str) -> None:
+        """Drop the messages about work that has since succeeded (their cause is gone)."""
+        self.messages = [m for m in self.messages if not m.cause or m.cause not in causes]
+        self._render()
+
     def dismiss(self) -> None:
         if self.messages:
             self.messages.pop()
@@ -98,7 +103,8 @@ class Banner(Retranslatable, QFrame):
             body += "\n" + tr("What to do: {fix}").format(fix=message.fix)
         self.text.setText(body)
         labels = {"retry-save": tr("Save again"), "settings": tr("Open Settings"), "rebuild": tr("Rebuild index"),
-                  "retry-index": tr("Retry")}
+                  "retry-index": tr("Retry"), "open-conflict": tr("Open both"),
+                  "create-vault": tr("Create the folder")}
         self.action_button.setVisible(message.action in labels)
         self.action_button.setText(labels.get(message.action, ""))
         self.count.setVisible(len(self.messages) > 1)

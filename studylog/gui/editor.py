@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from studylog.gui.highlighter import MarkdownHighlighter
 from studylog.gui.i18n import Retranslatable, tr
 from studylog.gui.icons import icon
+from studylog.gui.text_merge import map_line
 from studylog.gui.theme import current_tokens, editor_font
 
 FLASH_MS = 1600
@@ -60,6 +61,24 @@ class NoteEditor(QPlainTextEdit):
         self.setPlainText(text)
         self.document().setModified(False)
         self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def replace_text(self, text: str) -> None:
+        """Show a newer version of the same note (changed on disk): the cursor stays on its
+        line when that line is unchanged, and the view keeps its scroll position."""
+        cursor = self.textCursor()
+        block = cursor.block()
+        line_text = block.text()
+        # Qt counts UTF-16 units in a block; Python counts code points (emoji differ).
+        column = len(line_text.encode("utf-16-le")[: cursor.positionInBlock() * 2].decode("utf-16-le", "ignore"))
+        line, column = map_line(self.toPlainText(), text, block.blockNumber(), column)
+        scroll = self.verticalScrollBar().value()
+        self.load_text(text)
+        target = self.document().findBlockByNumber(line)
+        units = len(target.text()[:column].encode("utf-16-le")) // 2
+        cursor = QTextCursor(target)
+        cursor.setPosition(target.position() + units)
+        self.setTextCursor(cursor)
+        self.verticalScrollBar().setValue(scroll)
 
     def goto_line(self, line: int, flash: bool = True) -> None:
         """Put the cursor on `line` (0-based) and scroll it to the top of the view."""

@@ -16,8 +16,9 @@ class UserError:
     title: str
     detail: str
     fix: str
-    action: str = ""  # what the banner's button does: "retry-save", "settings", "rebuild", ""
+    action: str = ""  # what the banner's button does: "retry-save", "settings", "rebuild", "create-vault", …
     severity: str = "error"  # error / warning / info
+    cause: str = ""  # what failed ("save", "index", …): the banner drops it when that next succeeds
 
 
 def _titles() -> dict[str, str]:
@@ -41,6 +42,22 @@ def _names(exc: BaseException) -> set[str]:
 
 
 def describe_error(exc: BaseException, doing: str) -> UserError:
+    """What to tell the user about `exc`, raised while `doing`; the banner clears it once
+    `doing` succeeds again (its cause is gone)."""
+    error = _describe(exc, doing)
+    error.cause = doing
+    return error
+
+
+def _vault_detail(detail: str) -> str:
+    """The core's vault messages speak to the command line (`--vault DIR`); say it in the GUI's terms."""
+    if "does not exist" in detail and detail.startswith("vault folder "):
+        folder = detail.removeprefix("vault folder ").split(" does not exist", 1)[0]
+        return tr("The vault folder {path} does not exist.").format(path=folder)
+    return detail
+
+
+def _describe(exc: BaseException, doing: str) -> UserError:
     names = _names(exc)
     title = _titles().get(doing, tr("Something went wrong"))
     detail = str(exc) or type(exc).__name__
@@ -49,6 +66,9 @@ def describe_error(exc: BaseException, doing: str) -> UserError:
             return UserError(title, detail, tr("Your text is still in the editor and will be saved again on the "
                                                "next change. Check that the vault folder exists and is writable, "
                                                "or choose another vault in Settings."), "retry-save")
+        if _vault_detail(detail) != detail:  # the folder is missing: one click creates it
+            return UserError(title, _vault_detail(detail),
+                             tr("Create the folder, or choose another vault in Settings."), "create-vault")
         return UserError(title, detail, tr("Check the vault folder, or choose another one in Settings."), "settings")
     if "NoteError" in names:
         return UserError(title, detail, tr("The file may be damaged or not text. Open it in another editor to "

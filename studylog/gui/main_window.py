@@ -31,6 +31,7 @@ from studylog.gui.attention.dock import install_attention
 from studylog.gui.backend import Backend
 from studylog.gui.banner import Banner
 from studylog.gui.calendar_panel import CalendarPanel
+from studylog.gui.conflict_dialog import ConflictDialog
 from studylog.gui.editor_panel import EditorPanel
 from studylog.gui.errors import UserError, describe_error
 from studylog.gui.i18n import Retranslatable, install_language, resolve_language, tr
@@ -41,11 +42,13 @@ from studylog.gui.settings_dialog import SettingsDialog
 from studylog.gui.status_widgets import IndexProgress, SaveState
 from studylog.gui.theme import current_tokens, theme_manager
 from studylog.gui.ui_state import recovered_files, ui_state, write_recovery_copy
+from studylog.gui.vault_watcher import VaultChanges, VaultWatcher
 from studylog.gui.window_actions import Commands, WindowActions
 
 SHUTDOWN_BUDGET_S = 1.8  # the issue allows 2 s from close to exit
 FLUSH_TIMEOUT_S = 1.0
 REINDEX_DELAY_MS = 4000
+VAULT_POLL_MS = 2000
 SEARCH_RESULTS = 10
 STATE_VERSION = 1
 _SERVICE_KEYS = ("vault", "embedder", "generator", "device", "chroma_mode", "chroma_url", "chroma_token",
@@ -112,6 +115,8 @@ class MainWindow(Retranslatable, QMainWindow):
         self._indexed_once = False
         self._can_warm_up = False
         self._days_loaded = False
+        self._listing = False  # a vault listing is on its way (refresh_days)
+        self._list_again = False
 
         self.backend = Backend(self._make_factory())
         self._build_ui()
@@ -119,6 +124,13 @@ class MainWindow(Retranslatable, QMainWindow):
         self.ask_controller = AskController(self.backend, self.ask_panel)
         self._reindex_timer = QTimer(self, singleShot=True, interval=reindex_delay_ms)
         self._reindex_timer.timeout.connect(lambda: self.backend.index())
+        self.watcher = VaultWatcher(self)
+        # A vault folder that does not exist cannot be watched: look for it now and then, so
+        # the app notices when it appears (created in a file manager, a drive plugged in).
+        self._vault_poll = QTimer(self, interval=VAULT_POLL_MS)
+        self._vault_poll.timeout.connect(self._look_for_vault)
+        self.conflict: tuple[Path, Path] | None = None  # (note, conflict copy) the banner offers to open
+        self.conflict_dialog: ConflictDialog | None = None
         self._connect()
         self.retranslate()
         self._restore_state()
@@ -211,12 +223,22 @@ class MainWindow(Retranslatable, QMainWindow):
         self.session.save_failed.connect(lambda exc: self.show_error(exc, "save"))
         self.session.saved.connect(self._note_saved)
         self.session.kept_elsewhere.connect(self._kept_elsewhere)
+        self.session.conflicted.connect(self._conflicted)
+        self.session.late_kept.connect(self._late_kept)
+        self.session.merged.connect(
+            lambda path: self.statusBar().showMessage(tr("{name} was also changed in another program; both "
+                                                         "edits are kept in the note").format(name=path.name), 8000))
+        self.session.reloaded.connect(
+            lambda path: self.statusBar().showMessage(tr("{name} changed on disk and was reloaded").format(
+                name=path.name), 6000))
+        self.watcher.changed.connect(self._vault_changed)
         self.banner.action_requested.connect(self._banner_action)
         self.backend.index_started.connect(self.index_progress.started)
         self.backend.index_progress.connect(self._index_progress)
         self.backend.index_finished.connect(self._index_finished)
         self.backend.index_cancelled.connect(self._index_cancelled)
         self.backend.index_failed.connect(self._index_failed)
+        self.backend.warmup_finished.connect(lambda: self.banner.clear_cause("warm_up"))
         self.backend.warmup_failed.connect(self._warm_up_failed)
         theme_manager().changed.connect(self._apply_colors)
 
@@ -257,7 +279,9 @@ class MainWindow(Retranslatable, QMainWindow):
                 tr("Copy what you need back into the note, then delete the file."), severity="info"))
 
     def _described(self, info: dict) -> None:
+        self.banner.clear_cause("service")
         self.vault_root = info["vault"]
+        self._watch_vault()
         self.editor_panel.set_vault_root(self.vault_root)
         self._can_warm_up = info["warm_up"]
         self.ask_panel.set_available(info["ask"], "" if info["ask"] else unavailable_reason())
@@ -266,6 +290,7 @@ class MainWindow(Retranslatable, QMainWindow):
     def _days_listed(self, days: list) -> None:
         first = not self._days_loaded
         self._days_loaded = True
+        self.banner.clear_cause("list")
         self.calendar_panel.set_days(days)
         if self.session.path is not None:
             self.calendar_panel.select_path(self.session.path)
@@ -329,9 +354,11 @@ class MainWindow(Retranslatable, QMainWindow):
         if serial != self._open_serial:
             return
         self._opening = False
+        note, generation = note
         path = Path(note.path)
+        self.banner.clear_cause("open", "deleted")
         self.session.open(path, note.raw,
-                          lambda text: self.editor_panel.show_note(path, text, note.date, note.title))
+                          lambda text: self.editor_panel.show_note(path, text, note.date, note.title), generation)
         self.calendar_panel.select_path(path)
         self._show_line(line)
         self._save_state_changed(self.session.state)
@@ -359,6 +386,7 @@ class MainWindow(Retranslatable, QMainWindow):
 
     def _note_created(self, result: tuple[Path, bool]) -> None:
         path, created = result
+        self.banner.clear_cause("new")
         self.open_note(Path(path))
         if created:
             self.refresh_days()
@@ -372,14 +400,37 @@ class MainWindow(Retranslatable, QMainWindow):
         self._update_title()
 
     def refresh_days(self) -> None:
-        self.backend.list_days(on_result=self._days_listed, on_error=lambda exc: self.show_error(exc, "list"))
+        """List the vault again. Listing parses every note (Python work that holds the GIL),
+        so a burst of outside changes (a sync client, a git pull) lists once more after the
+        listing in progress, never once per change."""
+        if self._listing:
+            self._list_again = True
+            return
+        self._listing = True
+        # Bound methods, not lambdas: Qt drops them with the window if it closes meanwhile.
+        self.backend.list_days(on_result=self._days_refreshed, on_error=self._refresh_failed)
+
+    def _days_refreshed(self, days: list) -> None:
+        self._listing_done()
+        self._days_listed(days)
+
+    def _refresh_failed(self, exc: BaseException) -> None:
+        self._listing_done()
+        self.show_error(exc, "list")
+
+    def _listing_done(self) -> None:
+        self._listing = False
+        if self._list_again and not self._closed:
+            self._list_again = False
+            self.refresh_days()
 
     def save_now(self) -> None:
-        if self.session.save_now() is None and self.session.path is not None:
+        if self.session.save_now() is None and self.session.path is not None and not self.session.dirty:
             self.statusBar().showMessage(tr("Already saved"), 2000)
 
     def _note_saved(self, _path: Path) -> None:
         self.banner.clear_action("retry-save")
+        self.banner.clear_cause("save")
         self._reindex_timer.start()
 
     def _kept_elsewhere(self, note: Path, copy: Path, exc: BaseException) -> None:
@@ -388,6 +439,122 @@ class MainWindow(Retranslatable, QMainWindow):
             tr("{name} could not be saved after you switched notes; its text was kept in {path}").format(
                 name=note.name, path=copy) + f"\n{exc}",
             tr("Copy what you need back into the note, then delete the file."), severity="warning"))
+
+    # -- outside changes -------------------------------------------------------------------
+    def _watch_vault(self) -> None:
+        if self.watcher.watch(self.vault_root):
+            self._vault_poll.stop()
+        else:
+            self._vault_poll.start()
+
+    def _look_for_vault(self) -> None:
+        if self.vault_root is None or not Path(self.vault_root).is_dir():
+            return
+        self._watch_vault()
+        self.banner.clear_cause("list")
+        self.refresh_days()
+        self.backend.index()  # clears the "vault does not exist" index message once it succeeds
+
+    def create_vault(self) -> None:
+        """The banner's "Create the folder": its message goes when the index pass that follows
+        succeeds (the cause is gone), not before."""
+        self.backend.create_vault(on_result=self._vault_created, on_error=self._vault_not_created)
+
+    def _vault_created(self, _none) -> None:
+        self._look_for_vault()
+
+    def _vault_not_created(self, exc: BaseException) -> None:
+        self.show_error(exc, "list")
+
+    def _vault_changed(self, changes: VaultChanges) -> None:
+        """Another program created, changed, deleted or renamed notes: list and index them;
+        the open note reloads, follows its new name, or keeps both texts on a conflict."""
+        if self.conflict is not None and self.conflict[1] in changes.removed:
+            self.conflict = None  # the copy was deleted: the user has settled the conflict
+            self.banner.clear_cause("conflict")
+        path = self.session.path
+        if path is not None and path in changes.moved:
+            self._follow_rename(path, changes.moved[path])
+            path = None
+        only_open_note = (path is not None and not changes.folders and not changes.moved
+                          and changes.changed | changes.removed == {path})
+        if path is not None and (changes.touches(path) or changes.folders):
+            self._check_open_note(path, refresh=only_open_note)
+        if not only_open_note:
+            self.refresh_days()
+            self._reindex_timer.start()
+
+    def _follow_rename(self, source: Path, destination: Path) -> None:
+        self.backend.note_moved(source, destination)
+        self.session.follow_rename(destination)
+        panel = self.editor_panel
+        panel.path = destination
+        panel.retranslate()
+        self._update_title()
+        self.statusBar().showMessage(tr("{name} was renamed outside StudyLog to {new}").format(
+            name=source.name, new=destination.name), 6000)
+
+    def _check_open_note(self, path: Path, refresh: bool) -> None:
+        """Unsaved edits: save now, and the writer's disk check turns a change into a conflict
+        copy. Otherwise re-read the note if it really changed (our own saves are events too)."""
+        if self.session.dirty:
+            self.session.save_now()
+            return
+        self.backend.note_on_disk(path, on_result=lambda found: self._open_note_on_disk(path, found, refresh),
+                                  on_error=lambda exc: self.show_error(exc, "open"))
+
+    def _open_note_on_disk(self, path: Path, found, refresh: bool) -> None:
+        if self._closed or found is None or path != self.session.path:
+            return  # closed meanwhile, or unchanged: the event was the app's own save
+        if refresh:
+            self.refresh_days()
+            self._reindex_timer.start()
+        if found is False:
+            if self.session.dirty:
+                self.session.save_now()  # the only copy of this text is the editor's: write it back
+                return
+            self.session.close_note()
+            self.editor_panel.show_empty(None)
+            self._update_title()
+            self.banner.show_error(UserError(
+                tr("The note was deleted"), tr("{name} was deleted or moved outside StudyLog.").format(name=path.name),
+                "", severity="info", cause="deleted"))
+            return
+        note, generation = found
+        self.session.reload_from_disk(note, generation)
+
+    def _conflicted(self, note: Path, copy: Path) -> None:
+        self.conflict = (note, copy)
+        self.banner.show_error(UserError(
+            tr("The note changed in another program"),
+            tr("{name} was changed on disk while you were editing it here. Nothing was overwritten: the note "
+               "keeps the other program's text, and your text is in {copy}.").format(name=note.name,
+                                                                                       copy=copy.name),
+            tr("Compare the two and copy what you need into the note, then delete the copy."),
+            "open-conflict", severity="warning", cause="conflict"))
+        self.refresh_days()
+        self._reindex_timer.start()
+
+    def _late_kept(self, note: Path, copy: Path) -> None:
+        self.banner.show_error(UserError(
+            tr("Another program wrote to the note while it was being saved"),
+            tr("Its text is kept in {copy}; {name} holds yours.").format(copy=copy.name, name=note.name),
+            tr("Compare the two and copy what you need into the note, then delete the copy."),
+            severity="warning", cause="conflict"))
+        self.refresh_days()
+
+    def open_conflict(self) -> ConflictDialog | None:
+        """Show both versions of the last conflict side by side."""
+        if self.conflict is None:
+            return None
+        if self.conflict_dialog is not None:
+            self.conflict_dialog.close()
+        dialog = ConflictDialog(*self.conflict, self)
+        dialog.open_requested.connect(lambda path: self.open_note(path))
+        dialog.finished.connect(lambda _code: setattr(self, "conflict_dialog", None))
+        self.conflict_dialog = dialog
+        dialog.show()
+        return dialog
 
     def _save_state_changed(self, state: str) -> None:
         self.save_label.show_state(state, self.session.saved_at, self.session.path is not None)
@@ -438,6 +605,7 @@ class MainWindow(Retranslatable, QMainWindow):
     def _index_finished(self, report) -> None:
         self.index_progress.hide()
         self.banner.clear_action("retry-index")
+        self.banner.clear_cause("index")
         self.statusBar().showMessage(
             tr("Index up to date: {notes} notes, {embedded} passages updated").format(
                 notes=report.notes, embedded=report.embedded), 6000)
@@ -483,6 +651,7 @@ class MainWindow(Retranslatable, QMainWindow):
         self.backend.search(query, k=SEARCH_RESULTS, on_result=self._search_done, on_error=self._search_failed)
 
     def _search_done(self, result) -> None:
+        self.banner.clear_cause("search")
         self.search_panel.show_result(result)
         if self.backend.indexing and result.query.strip() == self.search_panel.query():
             self.search_panel.message.setText(self.search_panel.message.text() + "\n"
@@ -519,6 +688,7 @@ class MainWindow(Retranslatable, QMainWindow):
         old = self.settings
         try:
             save_settings(new)
+            self.banner.clear_cause("settings")
         except OSError as exc:
             self.show_error(exc, "settings")
         self.settings = new
@@ -555,6 +725,7 @@ class MainWindow(Retranslatable, QMainWindow):
                   "{identical} already present, {errors} unreadable.").format(**counts)
         if self.settings_dialog is not None:
             self.settings_dialog.show_import_result(text)
+        self.banner.clear_cause("import")
         self.statusBar().showMessage(text, 8000)
         self.refresh_days()
         self.backend.index()
@@ -580,6 +751,10 @@ class MainWindow(Retranslatable, QMainWindow):
         elif action == "retry-index":
             self.banner.dismiss()
             self.backend.index()
+        elif action == "open-conflict":
+            self.open_conflict()
+        elif action == "create-vault":
+            self.create_vault()
 
     # -- theme and language ----------------------------------------------------------------
     def _apply_colors(self, tokens: dict[str, str]) -> None:
@@ -607,6 +782,8 @@ class MainWindow(Retranslatable, QMainWindow):
         deadline = time.monotonic() + SHUTDOWN_BUDGET_S
         self._closed = True
         self.save_ui_state()
+        self.watcher.stop()
+        self._vault_poll.stop()
         self._reindex_timer.stop()
         if self.ask_panel.busy:
             self.ask_panel.request_stop()
