@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_bm25_date_range_and_persistence(tmp_path):
     ])
     index.save()
     reloaded = KeywordIndex(path, get_tokenizer("kiwi"))
-    assert [cid for cid, _ in reloaded.search("softmax", 5, (20261101, 20261130))] == ["b"]
+    assert [cid for cid, _ in reloaded.search("softmax", 5, [(20261101, 20261130)])] == ["b"]
     assert reloaded.hashes() == {"a": "h1", "b": "h2"}
 
 
@@ -106,3 +107,39 @@ def test_one_hit_per_note(indexed):
 def test_empty_query_is_refused(indexed):
     with pytest.raises(ValueError, match="empty"):
         indexed.search("   ")
+
+
+def test_a_range_keeps_every_day_in_it(indexed):
+    result = indexed.search("10월 13일부터 15일까지 배운 것", k=10, today=TODAY)
+    assert (result.scope.start, result.scope.end) == (dt.date(2026, 10, 13), dt.date(2026, 10, 15))
+    assert {h.date for h in result.hits} == {"2026-10-13", "2026-10-14", "2026-10-15"}
+
+
+def test_a_list_of_dates_filters_to_those_days_only(indexed):
+    result = indexed.search("10월 13일이랑 10월 15일에 배운 것", k=10, today=TODAY)
+    assert {h.date for h in result.hits} == {"2026-10-13", "2026-10-15"}  # not the 14th between
+    scope = result.to_json()["scope"]
+    assert scope["start"] == "2026-10-13" and scope["end"] == "2026-10-15"
+    assert scope["ranges"] == [{"start": "2026-10-13", "end": "2026-10-13"},
+                               {"start": "2026-10-15", "end": "2026-10-15"}]
+    vector_only = indexed.search("10월 13일이랑 10월 15일에 배운 것", k=10, today=TODAY, mode="vector")
+    assert {h.date for h in vector_only.hits} == {"2026-10-13", "2026-10-15"}  # Chroma `$or`
+
+
+def test_json_scope_is_null_without_dates(indexed):
+    assert indexed.search("CIFAR-10 정확도", today=TODAY).to_json()["scope"] is None
+
+
+def test_cli_search_today_anchors_relative_dates(capsys, fixtures_vault, fake_embedder, monkeypatch):
+    from studylog import cli
+    from studylog.index import embedders
+
+    monkeypatch.setattr(embedders, "load_embedder", lambda spec, allow_network=False: fake_embedder)
+    assert cli.main(["index", "--vault", str(fixtures_vault)]) == 0
+    capsys.readouterr()
+    assert cli.main(["search", "--vault", str(fixtures_vault), "--json", "--today", "2026-11-29",
+                     "지난달 첫째 주에 뭐 배웠지", "CIFAR-10 정확도"]) == 0
+    dated, undated = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert dated["scope"] == {"start": "2026-09-28", "end": "2026-10-04"}
+    assert dated["hits"] and all("2026-09-28" <= h["date"] <= "2026-10-04" for h in dated["hits"])
+    assert undated["scope"] is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +96,11 @@ class KeywordIndex:
         self._postings = dict(postings)
         self._date_set = set(self._dates)
 
-    def search(self, query: str, k: int, date_range: tuple[int, int] | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score), optionally only chunks dated within `date_range`."""
+    def search(
+        self, query: str, k: int, date_ranges: Sequence[tuple[int, int]] | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), optionally only chunks dated within one of
+        `date_ranges` (inclusive YYYYMMDD pairs: one range, or one per date of a list)."""
         if self._postings is None:
             self._build()
         n = len(self._ids)
@@ -110,7 +114,7 @@ class KeywordIndex:
                 continue
             idf = math.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5))
             for doc, tf in postings:
-                if date_range and not (date_range[0] <= self._dates[doc] <= date_range[1]):
+                if date_ranges and not any(lo <= self._dates[doc] <= hi for lo, hi in date_ranges):
                     continue
                 norm = tf + BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[doc] / avg_len)
                 scores[doc] += idf * tf * (BM25_K1 + 1) / norm
