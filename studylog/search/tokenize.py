@@ -15,8 +15,13 @@ two or three adjacent Hangul nouns, joined (`그래디언트 클리핑` -> + `�
 `경사 하강법` -> 경사 + 하강 + 법 -> + `경사하강법`): the spaced text then holds the very term
 Kiwi gives for the glued one, both spellings meet, and a note with the whole compound outranks
 one that only repeats a part. The other direction, a glued unknown compound split into its
-nouns, is done by the keyword index against its own vocabulary (`keyword.py`). Measured on
-`resources/eval/questions.jsonl` with `studylog bench search`; the figures are in the README.
+nouns, is done by the keyword index against its own vocabulary (`keyword.py`).
+
+Measured on 48 queries (24 compounds of the fixtures vault, each asked glued and spaced; the
+`compounds` section of `studylog bench search` asks the same): keyword Recall@1 per note 0.854
+with Kiwi alone, 0.958 with splitting only, 1.000 with joined nouns, with or without
+splitting; on the question set all variants score the same. So joining is kept, on top of
+Kiwi's own analysis.
 """
 
 from __future__ import annotations
