@@ -111,7 +111,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if service.store().count() == 0:
         raise CliError("the index is empty: run `studylog index` first")
     for query in args.queries:
-        result = service.search(query, k=args.k, since=args.since, until=args.until, mode=args.mode)
+        result = service.search(query, k=args.k, since=args.since, until=args.until, mode=args.mode,
+                                today=args.today)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
             continue
@@ -252,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date, metavar="D")
     p.add_argument("--until", type=_date, metavar="D")
     p.add_argument("--mode", choices=["hybrid", "vector", "keyword"], default="hybrid")
+    p.add_argument("--today", type=_date, metavar="D",
+                   help="resolve relative dates (지난주, last month) against this day (default: today)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", parents=[common], help="ask your notes; the answer streams, then its sources")

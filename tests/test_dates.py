@@ -179,7 +179,7 @@ def test_week_past_the_months_end_falls_back_to_the_month() -> None:
     assert span("2027년 2월 넷째 주") == days(D(2027, 2, 22), D(2027, 2, 28))
     scope = parse_date_scope("2027년 2월 다섯째 주", TODAY)
     assert scope is not None
-    assert (scope.start, scope.end, scope.matched) == (D(2027, 2, 1), D(2027, 2, 28), "2027년 2월")
+    assert (scope.start, scope.end, scope.matched) == (D(2027, 2, 1), D(2027, 2, 28), "2027년 2월 다섯째 주")
     assert span("fifth week of Feb 2027") == days(D(2027, 2, 1), D(2027, 2, 28))
 
 
@@ -296,13 +296,13 @@ def test_not_a_date(query: str) -> None:
 @pytest.mark.parametrize(
     ("query", "matched"),
     [
-        ("어제와 지난주", "어제"),
-        ("지난주와 어제", "지난주"),
+        ("어제 본 것 말고 지난주", "어제"),
+        ("지난주 노트 말고 어제", "지난주"),
         ("1706.03762 논문 10월에 읽음", "10월"),
         ("10월 14일 전에", "10월 14일"),  # longest at the same place, not "10월" or "14일 전"
         ("last week of October", "last week of October"),
         ("notes in October", "in October"),
-        ("Oct 14, 2026 and Oct 20", "Oct 14, 2026"),
+        ("Oct 14, 2026 notes, not Oct 20", "Oct 14, 2026"),
     ],
 )
 def test_first_and_longest_phrase_wins(query: str, matched: str) -> None:
@@ -426,3 +426,211 @@ def test_intersect_disjoint_is_empty() -> None:
     assert not empty.contains(D(2026, 11, 1))
     assert not empty.contains(D(2026, 11, 16))
     assert empty.label == "no dates"
+
+
+# --- the grammar: compound relative dates ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("작년 10월에 배운 어텐션", days(D(2025, 10, 1), D(2025, 10, 31))),
+        ("지난해 3월", days(D(2025, 3, 1), D(2025, 3, 31))),
+        ("재작년 10월", days(D(2024, 10, 1), D(2024, 10, 31))),
+        ("올해 12월", days(D(2026, 12, 1), D(2026, 12, 31))),  # said, so not last year's
+        ("올해 3월 둘째 주에 공부한 옵티마이저", days(D(2026, 3, 9), D(2026, 3, 15))),
+        ("작년 10월 14일", day(2025, 10, 14)),
+        ("작년 10월 마지막 주", days(D(2025, 10, 27), D(2025, 11, 2))),
+        ("지난달 첫째 주에 뭐 배웠지", OCT_WEEK[1]),
+        ("지난 달 둘째 주", OCT_WEEK[2]),
+        ("이번 달 첫째 주", days(D(2026, 11, 2), D(2026, 11, 8))),
+        ("지난달 마지막 주", OCT_WEEK[5]),
+        ("지난달 15일", day(2026, 10, 15)),
+        ("지지난달", days(D(2026, 9, 1), D(2026, 9, 30))),
+        ("지지난주", days(D(2026, 11, 9), D(2026, 11, 15))),
+        ("저저번주", days(D(2026, 11, 9), D(2026, 11, 15))),
+        ("2주 전에 본 논문", days(D(2026, 11, 9), D(2026, 11, 15))),
+        ("다음 주", days(D(2026, 11, 30), D(2026, 12, 6))),
+        ("9월 마지막 주", days(D(2026, 9, 21), D(2026, 9, 27))),
+        ("last October", OCT_2026),  # the latest October before this month
+        ("last November", days(D(2025, 11, 1), D(2025, 11, 30))),
+        ("this March", days(D(2026, 3, 1), D(2026, 3, 31))),
+        ("next January", days(D(2027, 1, 1), D(2027, 1, 31))),
+        ("October last year", days(D(2025, 10, 1), D(2025, 10, 31))),
+        ("in March of last year", days(D(2025, 3, 1), D(2025, 3, 31))),
+        ("the second week of March this year", days(D(2026, 3, 9), D(2026, 3, 15))),
+        ("the first week of last month", OCT_WEEK[1]),
+        ("last week of last month", OCT_WEEK[5]),
+        ("the week before last", days(D(2026, 11, 9), D(2026, 11, 15))),
+        ("two weeks ago", days(D(2026, 11, 9), D(2026, 11, 15))),
+        ("two days ago", day(2026, 11, 26)),
+    ],
+)
+def test_compound_relative(query: str, expected: tuple) -> None:
+    assert span(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("10월 초", days(D(2026, 10, 1), D(2026, 10, 10))),
+        ("10월초에 배운 것", days(D(2026, 10, 1), D(2026, 10, 10))),
+        ("10월 중순", days(D(2026, 10, 11), D(2026, 10, 20))),
+        ("10월 말", days(D(2026, 10, 21), D(2026, 10, 31))),
+        ("10월말", days(D(2026, 10, 21), D(2026, 10, 31))),
+        ("2월 말", days(D(2026, 2, 21), D(2026, 2, 28))),
+        ("지난달 말", days(D(2026, 10, 21), D(2026, 10, 31))),
+        ("이번 달 초", days(D(2026, 11, 1), D(2026, 11, 10))),
+        ("작년 10월 말", days(D(2025, 10, 21), D(2025, 10, 31))),
+        ("early October", days(D(2026, 10, 1), D(2026, 10, 10))),
+        ("mid-October", days(D(2026, 10, 11), D(2026, 10, 20))),
+        ("late October", days(D(2026, 10, 21), D(2026, 10, 31))),
+        ("the end of October", days(D(2026, 10, 21), D(2026, 10, 31))),
+        ("the beginning of last month", days(D(2026, 10, 1), D(2026, 10, 10))),
+    ],
+)
+def test_start_and_end_of_a_month(query: str, expected: tuple) -> None:
+    assert span(query) == expected
+
+
+@pytest.mark.parametrize("query", ["말이 안 되는 설명", "초기화 방법", "초 단위로 측정", "late fusion", "end of training"])
+def test_part_words_alone_are_not_dates(query: str) -> None:
+    assert parse_date_scope(query, TODAY) is None
+
+
+# --- the grammar: ranges -------------------------------------------------------------------
+
+OCT_13_15 = days(D(2026, 10, 13), D(2026, 10, 15))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "10월 13일부터 15일까지 배운 것 정리해줘",
+        "10월 13일부터 10월 15일까지",
+        "10월 13일에서 15일까지",
+        "10월 13일~15일",
+        "10월 13~15일",
+        "10월 13일 ~ 10월 15일",
+        "2026-10-13 ~ 2026-10-15 사이에 공부한 내용",
+        "2026-10-13–2026-10-15",
+        "2026년 10월 13일부터 2026년 10월 15일까지",
+        "10월 13일과 15일 사이",
+        "What did I study from Oct 13 to Oct 15?",
+        "from October 13 until October 15",
+        "between Oct 13 and Oct 15",
+        "Oct 13 - Oct 15",
+        "Oct 13-15",
+        "Oct 13 to 15",
+        "October 13th through 15th",
+    ],
+)
+def test_range_of_days(query: str) -> None:
+    assert span(query) == OCT_13_15
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("10월부터 11월까지", days(D(2026, 10, 1), D(2026, 11, 30))),
+        ("from September to October", days(D(2026, 9, 1), D(2026, 10, 31))),
+        ("10월 첫째 주부터 셋째 주까지", days(OCT_WEEK[1][0], OCT_WEEK[3][1])),
+        ("10월 초부터 중순까지", days(D(2026, 10, 1), D(2026, 10, 20))),
+        ("지난주부터 이번 주까지", days(LAST_WEEK[0], THIS_WEEK[1])),
+        ("12월 20일부터 1월 5일까지", days(D(2025, 12, 20), D(2026, 1, 5))),  # over New Year
+        ("작년 10월부터 올해 3월까지", days(D(2025, 10, 1), D(2026, 3, 31))),
+        ("10월부터 배운 것", days(D(2026, 10, 1), TODAY)),  # from then until today
+        ("since October", days(D(2026, 10, 1), TODAY)),
+    ],
+)
+def test_ranges_of_months_weeks_and_open_ends(query: str, expected: tuple) -> None:
+    assert span(query) == expected
+
+
+def test_a_range_backwards_keeps_the_first_date() -> None:
+    assert span("10월 15일부터 10월 13일까지") == day(2026, 10, 15)
+
+
+def test_a_range_is_matched_and_stripped_whole() -> None:
+    query = "10월 13일부터 15일까지 배운 것"
+    scope = parse_date_scope(query, TODAY)
+    assert scope is not None and scope.matched == "10월 13일부터 15일"
+    assert strip_date_phrase(query, scope) == "배운 것"
+    query = "2026-10-13 ~ 2026-10-15 사이에 공부한 내용"
+    assert strip_date_phrase(query, parse_date_scope(query, TODAY)) == "공부한 내용"
+    query = "What did I study from Oct 13 to Oct 15?"
+    assert strip_date_phrase(query, parse_date_scope(query, TODAY)) == "What did I study ?"
+
+
+# --- the grammar: lists of dates -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "10월 13일이랑 10월 15일에 배운 것 비교해줘",
+        "10월 13일이랑 15일",
+        "10월 13일과 15일",
+        "10월 13일하고 15일",
+        "10월 13일, 15일",
+        "2026-10-13, 2026-10-15",
+        "Oct 13 and Oct 15",
+        "on Oct 13 or Oct 15",
+    ],
+)
+def test_two_days(query: str) -> None:
+    scope = parse_date_scope(query, TODAY)
+    assert scope is not None
+    assert scope.ranges == (day(2026, 10, 13), day(2026, 10, 15))
+    assert (scope.start, scope.end) == OCT_13_15  # the hull, for the JSON "scope"
+    assert scope.contains(D(2026, 10, 13)) and scope.contains(D(2026, 10, 15))
+    assert not scope.contains(D(2026, 10, 14))
+    assert scope.int_ranges == [(20261013, 20261013), (20261015, 20261015)]
+    assert scope.label == "2026-10-13, 2026-10-15"
+
+
+def test_list_of_three_and_of_neighbours() -> None:
+    scope = parse_date_scope("Oct 13, Oct 15 and Oct 20", TODAY)
+    assert scope is not None and len(scope.ranges) == 3
+    assert span("10월 13일, 14일, 15일") == OCT_13_15  # touching days merge into one span
+    assert parse_date_scope("10월 13일, 14일, 15일", TODAY).ranges == ()
+    scope = parse_date_scope("어제와 지난주", TODAY)
+    assert scope is not None and scope.ranges == (LAST_WEEK, day(2026, 11, 27))
+
+
+def test_a_list_narrowed_by_options_keeps_its_parts() -> None:
+    listed = parse_date_scope("9월 1일이랑 10월 13일, 10월 15일", TODAY)
+    both = intersect(listed, scope_from_options(D(2026, 10, 1), None))
+    assert both is not None and both.ranges == (day(2026, 10, 13), day(2026, 10, 15))
+    assert both.matched == listed.matched
+    none = intersect(listed, scope_from_options(D(2026, 11, 1), None))
+    assert none is not None and none.is_empty
+
+
+@pytest.mark.parametrize("query", ["1일 1커밋", "13일, 14일", "3주 동안 공부"])
+def test_bare_days_and_ordinals_alone_are_not_dates(query: str) -> None:
+    assert parse_date_scope(query, TODAY) is None
+
+
+# --- field case 11 (../shared/field-cases/cases/11-date-phrases), today = 2026-11-29 --------
+
+CASE_11_TODAY = D(2026, 11, 29)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("10월 13일부터 15일까지 배운 것 정리해줘", OCT_13_15),
+        ("2026-10-13 ~ 2026-10-15 사이에 공부한 내용", OCT_13_15),
+        ("What did I study from Oct 13 to Oct 15?", OCT_13_15),
+        ("10월 13일이랑 10월 15일에 배운 것 비교해줘", OCT_13_15),
+        ("작년 10월에 배운 어텐션", days(D(2025, 10, 1), D(2025, 10, 31))),
+        ("올해 3월 둘째 주에 공부한 옵티마이저", days(D(2026, 3, 9), D(2026, 3, 15))),
+        ("지난달 첫째 주에 뭐 배웠지", days(D(2026, 9, 28), D(2026, 10, 4))),
+        ("10월 둘째 주에 배운 것", days(D(2026, 10, 5), D(2026, 10, 11))),
+        ("2026-10-18에 뭐 했지?", day(2026, 10, 18)),
+        ("CIFAR-10 정확도가 7/10 나왔던 날", None),
+    ],
+)
+def test_field_case_11(query: str, expected: tuple | None) -> None:
+    assert span(query, CASE_11_TODAY) == expected

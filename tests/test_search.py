@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_bm25_date_range_and_persistence(tmp_path):
     ])
     index.save()
     reloaded = KeywordIndex(path, get_tokenizer("kiwi"))
-    assert [cid for cid, _ in reloaded.search("softmax", 5, (20261101, 20261130))] == ["b"]
+    assert [cid for cid, _ in reloaded.search("softmax", 5, [(20261101, 20261130)])] == ["b"]
     assert reloaded.hashes() == {"a": "h1", "b": "h2"}
 
 
@@ -106,3 +107,96 @@ def test_one_hit_per_note(indexed):
 def test_empty_query_is_refused(indexed):
     with pytest.raises(ValueError, match="empty"):
         indexed.search("   ")
+
+
+def test_a_range_keeps_every_day_in_it(indexed):
+    result = indexed.search("10월 13일부터 15일까지 배운 것", k=10, today=TODAY)
+    assert (result.scope.start, result.scope.end) == (dt.date(2026, 10, 13), dt.date(2026, 10, 15))
+    assert {h.date for h in result.hits} == {"2026-10-13", "2026-10-14", "2026-10-15"}
+
+
+def test_a_list_of_dates_filters_to_those_days_only(indexed):
+    result = indexed.search("10월 13일이랑 10월 15일에 배운 것", k=10, today=TODAY)
+    assert {h.date for h in result.hits} == {"2026-10-13", "2026-10-15"}  # not the 14th between
+    scope = result.to_json()["scope"]
+    assert scope["start"] == "2026-10-13" and scope["end"] == "2026-10-15"
+    assert scope["ranges"] == [{"start": "2026-10-13", "end": "2026-10-13"},
+                               {"start": "2026-10-15", "end": "2026-10-15"}]
+    vector_only = indexed.search("10월 13일이랑 10월 15일에 배운 것", k=10, today=TODAY, mode="vector")
+    assert {h.date for h in vector_only.hits} == {"2026-10-13", "2026-10-15"}  # Chroma `$or`
+
+
+def test_json_scope_is_null_without_dates(indexed):
+    assert indexed.search("CIFAR-10 정확도", today=TODAY).to_json()["scope"] is None
+
+
+def test_cli_search_today_anchors_relative_dates(capsys, fixtures_vault, fake_embedder, monkeypatch):
+    from studylog import cli
+    from studylog.index import embedders
+
+    monkeypatch.setattr(embedders, "load_embedder", lambda spec, allow_network=False: fake_embedder)
+    assert cli.main(["index", "--vault", str(fixtures_vault)]) == 0
+    capsys.readouterr()
+    assert cli.main(["search", "--vault", str(fixtures_vault), "--json", "--today", "2026-11-29",
+                     "지난달 첫째 주에 뭐 배웠지", "CIFAR-10 정확도"]) == 0
+    dated, undated = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert dated["scope"] == {"start": "2026-09-28", "end": "2026-10-04"}
+    assert dated["hits"] and all("2026-09-28" <= h["date"] <= "2026-10-04" for h in dated["hits"])
+    assert undated["scope"] is None
+
+
+# --- Korean compounds written glued or spaced ----------------------------------------------
+
+COMPOUND_NOTES = [
+    ("glued", "h1", 20261001, "RNN 폭주를 그래디언트클리핑으로 막았다. 배치정규화도 복습했다.", {}),
+    ("spaced", "h2", 20261002, "RNN 학습에 그래디언트 클리핑을 적용했다. 배치 정규화와 비교했다.", {}),
+    ("part-a", "h3", 20261003, "그래디언트 계산. 그래디언트 흐름. 그래디언트 폭주. 배치 크기는 32.", {}),
+    ("part-b", "h4", 20261004, "정규화 기법 정리: 입력 정규화, 정규화 위치, 클리핑 범위.", {}),
+    ("other", "h5", 20261005, "어텐션 메커니즘과 트랜스포머", {}),
+]
+
+
+@pytest.fixture(scope="module")
+def compound_index():
+    index = KeywordIndex(None, get_tokenizer("kiwi"))
+    index.upsert(COMPOUND_NOTES)
+    return index
+
+
+@pytest.mark.parametrize("query", ["그래디언트 클리핑", "그래디언트클리핑", "그래디언트 클리핑을 쓴 날"])
+def test_glued_and_spaced_compounds_meet(compound_index, query):
+    top_two = {cid for cid, _ in compound_index.search(query, k=5)[:2]}
+    assert top_two == {"glued", "spaced"}  # above "part-a", which only repeats 그래디언트
+
+
+@pytest.mark.parametrize("query", ["배치 정규화", "배치정규화", "배치정규화 적용"])
+def test_batch_norm_both_spellings_rank_above_a_shared_part(compound_index, query):
+    top_two = {cid for cid, _ in compound_index.search(query, k=5)[:2]}
+    assert top_two == {"glued", "spaced"}  # above "part-b" (정규화) and "part-a" (배치)
+
+
+def test_kiwi_emits_joined_nouns_but_not_across_particles_or_lines():
+    tokens = get_tokenizer("kiwi").tokenize("그래디언트 클리핑을 적용\n배치 크기")
+    assert {"그래디언트", "클리핑", "그래디언트클리핑", "배치크기"} <= set(tokens)
+    assert "클리핑적용" not in tokens and "적용배치" not in tokens
+    three = get_tokenizer("kiwi").tokenize("경사 하강법")
+    assert "경사하강법" in three  # 경사 + 하강 + 법, as Kiwi reads the glued 경사하강법
+
+
+def test_a_glued_compound_is_found_by_one_of_its_parts(compound_index):
+    # "클리핑" alone: the glued note's 그래디언트클리핑 is split against the index vocabulary.
+    assert "glued" in {cid for cid, _ in compound_index.search("클리핑", k=5)}
+
+
+def test_an_unseen_glued_query_is_split_into_known_words():
+    index = KeywordIndex(None, get_tokenizer("kiwi"))
+    index.upsert([("a", "h1", 20261001, "청크를 노트마다 나눴다", {}), ("b", "h2", 20261002, "임베딩 모델", {})])
+    assert get_tokenizer("kiwi").tokenize("노트청크") == ["노트청크"]  # one noun to Kiwi
+    assert [cid for cid, _ in index.search("노트청크", k=2)] == ["a"]
+
+
+def test_ngram_fallback_meets_both_spellings_too():
+    index = KeywordIndex(None, get_tokenizer("ngram"))
+    index.upsert(COMPOUND_NOTES)
+    for query in ("그래디언트 클리핑", "그래디언트클리핑"):
+        assert {cid for cid, _ in index.search(query, k=5)[:2]} == {"glued", "spaced"}

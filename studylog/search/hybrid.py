@@ -58,12 +58,26 @@ class SearchResult:
     message: str = ""  # e.g. "no note on 2026-10-18" when the date scope matches nothing
 
     def to_json(self) -> dict:
-        out = {"query": self.query, "hits": [h.to_json() for h in self.hits]}
+        out = {"query": self.query, "hits": [h.to_json() for h in self.hits], "scope": None}
         if self.scope is not None:
             out["scope"] = {"start": self.scope.start.isoformat(), "end": self.scope.end.isoformat()}
+            if self.scope.ranges:  # a list of dates: the hull above, each date here
+                out["scope"]["ranges"] = [{"start": s.isoformat(), "end": e.isoformat()}
+                                          for s, e in self.scope.ranges]
         if self.message:
             out["message"] = self.message
         return out
+
+
+def _within(date: int, date_ranges: list[tuple[int, int]]) -> bool:
+    return any(lo <= date <= hi for lo, hi in date_ranges)
+
+
+def _chroma_where(date_ranges: list[tuple[int, int]]) -> dict:
+    """A Chroma metadata filter for chunks dated within any of `date_ranges` (YYYYMMDD ints):
+    `$and` of `$gte`/`$lte` for one range, `$or` of those for a list of dates."""
+    clauses = [{"$and": [{"date": {"$gte": lo}}, {"date": {"$lte": hi}}]} for lo, hi in date_ranges]
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
 
 
 def _body(document: str) -> str:
@@ -107,13 +121,13 @@ class HybridSearcher:
         result = SearchResult(query=query)
         scope = self.resolve_scope(query, since, until, today)
         result.scope = scope
-        date_range = None
+        date_ranges: list[tuple[int, int]] | None = None
         if scope is not None:
             if scope.is_empty:
                 result.message = "the dates in the question and the options do not overlap"
                 return result
-            date_range = (scope.start_int, scope.end_int)
-            if not any(date_range[0] <= d <= date_range[1] for d in self.keyword.dates()):
+            date_ranges = scope.int_ranges
+            if not any(_within(d, date_ranges) for d in self.keyword.dates()):
                 result.message = f"no note on {scope.label}"
                 return result
         text = strip_date_phrase(query, scope) if scope and scope.matched else query
@@ -123,21 +137,18 @@ class HybridSearcher:
         weights: list[float] = []
 
         if mode in ("hybrid", "vector") and self.store is not None and self.embedder is not None:
-            where = None
-            if date_range:
-                where = {"$and": [{"date": {"$gte": date_range[0]}}, {"date": {"$lte": date_range[1]}}]}
+            where = _chroma_where(date_ranges) if date_ranges else None
             vector_hits = self.store.query(self.embedder.embed_query(text or query), pool, where)
             rankings.append([h.id for h in vector_hits])
             weights.append(self.weights[0])
             for h in vector_hits:
                 candidates[h.id] = self._hit(h.id, h.metadata, _body(h.document), 1.0 - h.distance)
         if mode in ("hybrid", "keyword"):
-            keyword_hits = self.keyword.search(text or query, pool, date_range)
-            if not keyword_hits and date_range and not text.strip():
+            keyword_hits = self.keyword.search(text or query, pool, date_ranges)
+            if not keyword_hits and date_ranges and not text.strip():
                 # The question is only a date ("2026-10-14 노트"): every chunk of those days.
                 keyword_hits = [
-                    (cid, 0.0) for cid, e in self.keyword.entries.items()
-                    if date_range[0] <= e.date <= date_range[1]
+                    (cid, 0.0) for cid, e in self.keyword.entries.items() if _within(e.date, date_ranges)
                 ][:pool]
             rankings.append([cid for cid, _ in keyword_hits])
             weights.append(self.weights[1])
