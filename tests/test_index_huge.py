@@ -1,0 +1,256 @@
+"""Huge notes and failing embeddings: dedupe, the per-note cap, size order, fault isolation."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studylog.config import Settings, SettingsError, load_settings
+from studylog.index.sync import EMBED_BATCH, MAX_FAILED_NOTES_IN_A_ROW, capped_warning
+from studylog.search.keyword import KeywordIndex
+from studylog.search.tokenize import get_tokenizer
+from studylog.service import StudyLogService
+from tests.conftest import FakeEmbedder
+
+SENTENCE = "어텐션은 가중 평균이다 attention is a weighted average. "
+
+
+class NgramService(StudyLogService):
+    """The real service with the n-gram tokenizer: no Kiwi model to load in every test."""
+
+    def keyword_index(self) -> KeywordIndex:
+        with self._lock:
+            if self._keyword is None:
+                self._keyword = KeywordIndex(self.index_dir / "keyword-test.json", get_tokenizer("ngram"))
+            return self._keyword
+
+
+class RecordingEmbedder(FakeEmbedder):
+    """Remembers every text it was asked to embed, in order; texts holding `poison` raise."""
+
+    def __init__(self, poison: str | None = None) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.poison = poison
+
+    def embed_passages(self, texts):
+        if self.poison and any(self.poison in t for t in texts):
+            raise RuntimeError("tokenizer overflow")
+        self.texts.extend(texts)
+        return super().embed_passages(texts)
+
+
+def service_for(vault: Path, embedder, cap: int = 200) -> NgramService:
+    return NgramService(settings=Settings(embed_chunks_per_note=cap), vault=vault, embedder=embedder)
+
+
+def write_note(vault: Path, name: str, sections: list[str]) -> Path:
+    vault.mkdir(parents=True, exist_ok=True)
+    path = vault / name
+    path.write_text("\n\n".join(f"### {s}\n{s}에 대해 배운 내용 {s} learned." for s in sections), encoding="utf-8")
+    return path
+
+
+def stored_paths(service: StudyLogService) -> list[str]:
+    got = service.store().collection.get(include=["metadatas"])
+    return [m["path"] for m in got["metadatas"]]
+
+
+def test_a_repeated_sentence_is_embedded_once_and_keyword_indexed_whole(tmp_path):
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "2026-10-01.md").write_text("### 로그\n" + SENTENCE * 3000, encoding="utf-8")
+    embedder = RecordingEmbedder()
+    service = service_for(vault, embedder)
+    report = service.index()
+
+    keyword = service.keyword_index()
+    distinct = {e.hash for e in keyword.entries.values()}
+    assert report.chunks > 100 and len(keyword.entries) == report.chunks  # keyword: every chunk
+    assert len(distinct) < 5 and embedder.embedded == len(distinct)  # vectors: each text once
+    assert service.store().count() == len(distinct) == report.embedded
+    assert report.warnings == []  # nothing was capped: every distinct text has its vector
+
+
+def test_identical_text_in_two_notes_is_embedded_once(tmp_path):
+    vault = tmp_path / "v"
+    write_note(vault, "2026-10-01.md", ["CORS", "nginx"])
+    (vault / "copy").mkdir()
+    write_note(vault / "copy", "2026-10-01.md", ["CORS", "nginx"])  # same day, same text
+    embedder = RecordingEmbedder()
+    service = service_for(vault, embedder)
+    report = service.index()
+    assert report.chunks == 4 and embedder.embedded == 2
+    assert report.embedded == 4 and report.reused == 2
+    assert sorted(stored_paths(service)) == ["2026-10-01.md"] * 2 + ["copy/2026-10-01.md"] * 2
+
+
+def test_texts_the_store_already_holds_are_not_embedded_again(tmp_path):
+    vault = tmp_path / "v"
+    note = write_note(vault, "2026-10-01.md", [f"주제 {i}" for i in range(10)])
+    embedder = RecordingEmbedder()
+    service_for(vault, embedder).index()
+
+    # A section inserted at the top shifts every chunk id (path#order): same texts, new ids.
+    note.write_text("### 새 주제\n맨 위에 새로 적은 내용입니다.\n\n" + note.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    embedder.texts.clear()
+    service = service_for(vault, embedder)
+    report = service.index()
+    assert len(embedder.texts) == 1 and "맨 위에" in embedder.texts[0]
+    assert report.embedded == 11 and report.reused == 10 and service.store().count() == 11
+
+    # A renamed note (same date, same text) reuses its old vectors before they are deleted.
+    (vault / "archive").mkdir()
+    note.rename(vault / "archive" / note.name)
+    embedder.texts.clear()
+    report = service_for(vault, embedder).index()
+    assert embedder.texts == [] and report.reused == 11 and report.deleted == 11
+
+
+def test_a_note_is_capped_while_keyword_search_covers_all_of_it(tmp_path):
+    vault = tmp_path / "v"
+    write_note(vault, "2026-10-01.md", [f"topic{i:02d}" for i in range(30)])
+    write_note(vault, "2026-10-02.md", ["small"])
+    service = service_for(vault, RecordingEmbedder(), cap=5)
+    report = service.index()
+
+    assert report.warnings == ["2026-10-01.md: 30 chunks; embedded the first 5, keyword search covers all"]
+    assert sorted(stored_paths(service)) == ["2026-10-01.md"] * 5 + ["2026-10-02.md"]
+    hits = service.search("topic29", k=3, mode="keyword").hits
+    assert hits and hits[0].path == "2026-10-01.md" and "topic29" in hits[0].heading_path
+    assert not service.search("topic29", k=3, mode="vector", per_note=False).hits[0].heading_path.endswith("29")
+
+    # Raising the cap embeds the rest; lowering it removes the vectors past the cap.
+    assert service_for(vault, RecordingEmbedder(), cap=0).index().embedded == 25
+    lowered = service_for(vault, RecordingEmbedder(), cap=2).index()
+    assert lowered.deleted == 28 and lowered.embedded == 0
+    assert sorted(stored_paths(service_for(vault, RecordingEmbedder(), cap=2))) == ["2026-10-01.md"] * 2 + [
+        "2026-10-02.md"]
+
+
+def test_capped_warning_counts_repeats_apart():
+    assert capped_warning("2026-10-01.md", 4812, 4812, 200) == (
+        "2026-10-01.md: 4,812 chunks; embedded the first 200, keyword search covers all")
+    assert capped_warning("log.md", 5000, 1300, 200) == (
+        "log.md: 5,000 chunks (1,300 distinct); embedded the first 200, keyword search covers all")
+
+
+def test_small_notes_are_embedded_before_a_huge_one(tmp_path):
+    vault = tmp_path / "v"
+    write_note(vault, "2026-01-01.md", [f"huge{i}" for i in range(40)])  # first by name
+    for day in range(2, 8):
+        write_note(vault, f"2026-01-0{day}.md", [f"small{day}a", f"small{day}b"])
+    embedder = RecordingEmbedder()
+    service_for(vault, embedder).index()
+    first_huge = next(i for i, text in enumerate(embedder.texts) if "huge" in text)
+    assert first_huge == 12 and all("small" in t for t in embedder.texts[:12])
+
+
+def test_a_killed_run_over_a_huge_note_resumes(tmp_path):
+    vault = tmp_path / "v"
+    write_note(vault, "2026-01-01.md", [f"huge{i}" for i in range(50)])
+    write_note(vault, "2026-01-02.md", ["small"])
+    cancel = threading.Event()
+
+    def stop_after_one_batch(done, total, message):
+        if done >= 1:
+            cancel.set()
+
+    partial = service_for(vault, RecordingEmbedder()).index(progress=stop_after_one_batch, cancel=cancel)
+    assert partial.cancelled and partial.embedded == EMBED_BATCH
+    embedder = RecordingEmbedder()
+    resumed = service_for(vault, embedder).index()
+    assert resumed.embedded == 51 - EMBED_BATCH and embedder.embedded == 51 - EMBED_BATCH
+    assert service_for(vault, embedder).index().embedded == 0
+
+
+def test_an_embedding_failure_costs_only_its_note(tmp_path):
+    vault = tmp_path / "v"
+    for day in range(1, 8):
+        write_note(vault, f"2026-02-0{day}.md", [f"note{day}"])
+    write_note(vault, "2026-02-08.md", ["POISON", "more"])  # shares a batch with the others
+    service = service_for(vault, RecordingEmbedder(poison="POISON"))
+    report = service.index()
+
+    assert report.errors == [] and not report.cancelled
+    assert len(report.warnings) == 1
+    assert report.warnings[0].startswith("2026-02-08.md: embedding failed (RuntimeError: tokenizer overflow)")
+    assert sorted(set(stored_paths(service))) == [f"2026-02-0{day}.md" for day in range(1, 8)]
+    assert service.search("POISON", k=1, mode="keyword").hits[0].path == "2026-02-08.md"
+
+    healed = service_for(vault, RecordingEmbedder()).index()  # the next sync retries the note
+    assert healed.embedded == 2 and healed.warnings == []
+
+
+def test_a_nan_vector_is_a_failure_of_its_note(tmp_path):
+    class NanEmbedder(FakeEmbedder):
+        def embed_passages(self, texts):
+            vectors = super().embed_passages(texts)
+            vectors[[i for i, t in enumerate(texts) if "broken" in t]] = np.nan
+            return vectors
+
+    vault = tmp_path / "v"
+    write_note(vault, "2026-03-01.md", ["fine"])
+    write_note(vault, "2026-03-02.md", ["broken"])
+    service = service_for(vault, NanEmbedder())
+    report = service.index()
+    assert report.warnings == [
+        "2026-03-02.md: embedding failed (ValueError: the embedder returned a non-finite vector); "
+        "the note is in keyword search only until a sync embeds it"]
+    assert stored_paths(service) == ["2026-03-01.md"]
+
+
+def test_a_broken_embedder_stops_the_run_with_one_error(tmp_path):
+    class BrokenEmbedder(FakeEmbedder):
+        calls = 0
+
+        def embed_passages(self, texts):
+            BrokenEmbedder.calls += 1
+            raise OSError("model file vanished")
+
+    vault = tmp_path / "v"
+    for day in range(1, 20):
+        write_note(vault, f"2026-04-{day:02d}.md", [f"note{day}"])
+    service = service_for(vault, BrokenEmbedder())
+    report = service.index()
+    assert len(report.warnings) == MAX_FAILED_NOTES_IN_A_ROW
+    assert report.errors and report.errors[0].startswith(
+        f"embedding stopped: {MAX_FAILED_NOTES_IN_A_ROW} notes in a row failed")
+    assert report.embedded == 0 and BrokenEmbedder.calls <= 1 + MAX_FAILED_NOTES_IN_A_ROW
+    assert len(service.keyword_index().entries) == 19  # keyword search still has every note
+
+
+def test_keyword_index_tokenises_each_text_once():
+    class CountingTokenizer:
+        name = "counting"
+
+        def __init__(self):
+            self.inner = get_tokenizer("ngram")
+            self.seen = 0
+
+        def tokenize(self, text):
+            return self.inner.tokenize(text)
+
+        def tokenize_many(self, texts):
+            self.seen += len(texts)
+            return self.inner.tokenize_many(texts)
+
+    tokenizer = CountingTokenizer()
+    index = KeywordIndex(None, tokenizer)
+    index.upsert([(f"a#{i}", "h1", 20261001, "같은 문장 same text", {}) for i in range(500)])
+    assert tokenizer.seen == 1 and len(index.entries) == 500
+    index.upsert([("b#0", "h1", 20261002, "같은 문장 same text", {}), ("b#1", "h2", 20261002, "다른 글", {})])
+    assert tokenizer.seen == 2 and index.search("same", k=600) and len(index.search("same", k=600)) == 501
+
+
+def test_cap_setting_from_environment(monkeypatch, tmp_path):
+    assert Settings().embed_chunks_per_note == 200
+    monkeypatch.setenv("STUDYLOG_EMBED_CHUNKS_PER_NOTE", "50")
+    assert load_settings(tmp_path / "none.toml").embed_chunks_per_note == 50
+    monkeypatch.setenv("STUDYLOG_EMBED_CHUNKS_PER_NOTE", "lots")
+    with pytest.raises(SettingsError, match="STUDYLOG_EMBED_CHUNKS_PER_NOTE='lots' is not a whole number"):
+        load_settings(tmp_path / "none.toml")
