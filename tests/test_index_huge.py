@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studylog.config import Settings, SettingsError, load_settings
+from studylog.config import DEFAULT_EMBED_CHUNKS_PER_NOTE, Settings, SettingsError, load_settings
 from studylog.index.sync import EMBED_BATCH, MAX_FAILED_NOTES_IN_A_ROW, capped_warning
 from studylog.search.keyword import KeywordIndex
 from studylog.search.tokenize import get_tokenizer
@@ -204,6 +204,23 @@ def test_a_nan_vector_is_a_failure_of_its_note(tmp_path):
     assert stored_paths(service) == ["2026-03-01.md"]
 
 
+def test_a_wrong_shape_is_a_failure_of_its_note(tmp_path):
+    class ShortEmbedder(FakeEmbedder):
+        def embed_passages(self, texts):
+            vectors = super().embed_passages(texts)
+            return vectors[:, :8] if any("short" in t for t in texts) else vectors
+
+    vault = tmp_path / "v"
+    write_note(vault, "2026-03-01.md", ["fine"])
+    write_note(vault, "2026-03-02.md", ["short"])
+    service = service_for(vault, ShortEmbedder())
+    report = service.index()
+    assert report.warnings == [
+        "2026-03-02.md: embedding failed (ValueError: the embedder returned shape (1, 8) for 1 texts "
+        "of dim 64); the note is in keyword search only until a sync embeds it"]
+    assert stored_paths(service) == ["2026-03-01.md"]
+
+
 def test_a_broken_embedder_stops_the_run_with_one_error(tmp_path):
     class BrokenEmbedder(FakeEmbedder):
         calls = 0
@@ -248,7 +265,7 @@ def test_keyword_index_tokenises_each_text_once():
 
 
 def test_cap_setting_from_environment(monkeypatch, tmp_path):
-    assert Settings().embed_chunks_per_note == 200
+    assert Settings().embed_chunks_per_note == DEFAULT_EMBED_CHUNKS_PER_NOTE == 40
     monkeypatch.setenv("STUDYLOG_EMBED_CHUNKS_PER_NOTE", "50")
     assert load_settings(tmp_path / "none.toml").embed_chunks_per_note == 50
     monkeypatch.setenv("STUDYLOG_EMBED_CHUNKS_PER_NOTE", "lots")

