@@ -118,7 +118,8 @@ def test_a_note_is_capped_while_keyword_search_covers_all_of_it(tmp_path):
     service = service_for(vault, RecordingEmbedder(), cap=5)
     report = service.index()
 
-    assert report.warnings == ["2026-10-01.md: 30 chunks; embedded the first 5, keyword search covers all"]
+    assert report.warnings == [
+        "2026-10-01.md: 30 chunks; embedded 5, each section's beginning first; keyword search covers all"]
     assert sorted(stored_paths(service)) == ["2026-10-01.md"] * 5 + ["2026-10-02.md"]
     hits = service.search("topic29", k=3, mode="keyword").hits
     assert hits and hits[0].path == "2026-10-01.md" and "topic29" in hits[0].heading_path
@@ -133,10 +134,27 @@ def test_a_note_is_capped_while_keyword_search_covers_all_of_it(tmp_path):
 
 
 def test_capped_warning_counts_repeats_apart():
-    assert capped_warning("2026-10-01.md", 4812, 4812, 200) == (
-        "2026-10-01.md: 4,812 chunks; embedded the first 200, keyword search covers all")
-    assert capped_warning("log.md", 5000, 1300, 200) == (
-        "log.md: 5,000 chunks (1,300 distinct); embedded the first 200, keyword search covers all")
+    assert capped_warning("2026-10-01.md", 4812, 4812, 40) == (
+        "2026-10-01.md: 4,812 chunks; embedded 40, each section's beginning first; keyword search covers all")
+    assert capped_warning("log.md", 5000, 1300, 40) == (
+        "log.md: 5,000 chunks (1,300 distinct); embedded 40, each section's beginning first; "
+        "keyword search covers all")
+
+
+def test_a_pasted_log_does_not_take_the_vectors_of_the_sections_after_it(tmp_path):
+    vault = tmp_path / "v"
+    vault.mkdir()
+    log = "\n".join(f"step={i} loss={1 / (i + 1):.5f} lr=3e-4" for i in range(2000))
+    (vault / "2026-10-08.md").write_text(
+        "### 스크럼\n오늘은 학습 로그를 붙여 넣었다.\n\n### 새로 배운 내용\n```\n" + log + "\n```\n\n"
+        "### 오늘의 회고\n로그가 너무 길어서 에디터가 느려졌다.\n", encoding="utf-8")
+    service = service_for(vault, RecordingEmbedder(), cap=6)
+    report = service.index()
+    got = service.store().collection.get(include=["metadatas"])
+    sections = [m["heading_path"] for m in sorted(got["metadatas"], key=lambda m: m["order"])]
+    assert report.chunks > 20 and len(sections) == 6
+    assert sections[0] == "스크럼" and sections[-1] == "오늘의 회고"  # both ends of the note kept
+    assert sections[1:-1] == ["새로 배운 내용"] * 4  # the log's first chunks fill the rest
 
 
 def test_small_notes_are_embedded_before_a_huge_one(tmp_path):

@@ -6,8 +6,9 @@ so a killed run resumes where it stopped: the next sync finds those hashes alrea
 
 Huge notes (a pasted 7 MB log) must not hold the vault hostage, so the embedding work is
 planned per note (`plan_embedding`): identical texts are embedded once, a note gets vectors
-for at most its first `max_embedded_chunks` distinct chunks (the keyword index still covers
-all of them), small notes go first, and an embedder failure costs only the note it hit.
+for at most `max_embedded_chunks` distinct chunks, each section's beginning first (the
+keyword index still covers all of them), small notes go first, and an embedder failure
+costs only the note it hit.
 """
 
 from __future__ import annotations
@@ -72,10 +73,26 @@ def collect_chunks(vault: Vault, report: SyncReport) -> dict[str, Chunk]:
 
 
 def capped_warning(path: str, chunks: int, distinct: int, embedded: int) -> str:
-    """The one warning a capped note gets, e.g. "2026-10-01.md: 4,812 chunks; embedded the
-    first 200, keyword search covers all"."""
+    """The one warning a capped note gets, e.g. "2026-10-01.md: 4,812 chunks; embedded 40,
+    each section's beginning first; keyword search covers all"."""
     counted = f"{chunks:,} chunks" if distinct == chunks else f"{chunks:,} chunks ({distinct:,} distinct)"
-    return f"{path}: {counted}; embedded the first {embedded:,}, keyword search covers all"
+    return f"{path}: {counted}; embedded {embedded:,}, each section's beginning first; keyword search covers all"
+
+
+def _cap(distinct: list[Chunk], cap: int) -> list[Chunk]:
+    """At most `cap` of a note's chunks (in note order): every section's first chunk, then every
+    section's second, and so on, so a log pasted into one section cannot take the vectors of
+    the sections after it (the retrospective below a 60 KB log keeps its vector)."""
+    if cap <= 0 or len(distinct) <= cap:
+        return distinct
+    seen_in_section: dict[tuple[int, str], int] = defaultdict(int)
+    ranked = []
+    for position, chunk in enumerate(distinct):
+        section = (chunk.start_line, chunk.heading_path)
+        ranked.append((seen_in_section[section], position))
+        seen_in_section[section] += 1
+    kept = sorted(position for _, position in sorted(ranked)[:cap])
+    return [distinct[position] for position in kept]
 
 
 def plan_embedding(chunks: dict[str, Chunk], max_embedded_chunks: int) -> tuple[list[Chunk], list[str]]:
@@ -100,7 +117,7 @@ def plan_embedding(chunks: dict[str, Chunk], max_embedded_chunks: int) -> tuple[
             if chunk.content_hash not in seen:
                 seen.add(chunk.content_hash)
                 distinct.append(chunk)
-        kept = distinct[:max_embedded_chunks] if max_embedded_chunks > 0 else distinct
+        kept = _cap(distinct, max_embedded_chunks)
         if len(kept) < len(distinct):
             warnings.append(capped_warning(path, len(note_chunks), len(distinct), len(kept)))
         selected.extend(kept)
