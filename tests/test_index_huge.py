@@ -168,6 +168,43 @@ def test_small_notes_are_embedded_before_a_huge_one(tmp_path):
     assert first_huge == 12 and all("small" in t for t in embedder.texts[:12])
 
 
+def test_a_huge_note_is_keyword_indexed_after_the_small_ones_are_embedded(tmp_path):
+    events: list[tuple[str, bool]] = []  # (step, whether its texts are the huge note's)
+
+    class LoggingTokenizer:
+        name = "logging"
+        inner = get_tokenizer("ngram")
+
+        def tokenize(self, text):
+            return self.inner.tokenize(text)
+
+        def tokenize_many(self, texts):
+            events.append(("keyword", any("huge" in t for t in texts)))
+            return self.inner.tokenize_many(texts)
+
+    class LoggingEmbedder(FakeEmbedder):
+        def embed_passages(self, texts):
+            events.append(("embed", any("huge" in t for t in texts)))
+            return super().embed_passages(texts)
+
+    class LoggingService(StudyLogService):
+        def keyword_index(self):
+            if self._keyword is None:
+                self._keyword = KeywordIndex(self.index_dir / "keyword-test.json", LoggingTokenizer())
+            return self._keyword
+
+    vault = tmp_path / "v"
+    vault.mkdir()
+    lines = "\n".join(f"huge log line {i}: loss={1 / (i + 1):.6f}" for i in range(5000))
+    (vault / "2026-01-01.md").write_text("### 로그\n" + lines, encoding="utf-8")  # ~150 K chars
+    for day in range(2, 8):
+        write_note(vault, f"2026-01-0{day}.md", [f"small{day}"])
+    LoggingService(settings=Settings(), vault=vault, embedder=LoggingEmbedder()).index()
+    first_huge = next(i for i, (_, huge) in enumerate(events) if huge)
+    assert events[:first_huge] == [("keyword", False), ("embed", False)]
+    assert events[first_huge] == ("keyword", True)
+
+
 def test_a_killed_run_over_a_huge_note_resumes(tmp_path):
     vault = tmp_path / "v"
     write_note(vault, "2026-01-01.md", [f"huge{i}" for i in range(50)])

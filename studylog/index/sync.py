@@ -7,8 +7,8 @@ so a killed run resumes where it stopped: the next sync finds those hashes alrea
 Huge notes (a pasted 7 MB log) must not hold the vault hostage, so the embedding work is
 planned per note (`plan_embedding`): identical texts are embedded once, a note gets vectors
 for at most `max_embedded_chunks` distinct chunks, each section's beginning first (the
-keyword index still covers all of them), small notes go first, and an embedder failure
-costs only the note it hit.
+keyword index still covers all of them), small notes go first (keyword entries and vectors,
+slice by slice), and an embedder failure costs only the note it hit.
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ EMBED_BATCH = 16
 # This many notes failing one after another, with no success between, means the embedder
 # itself is broken, not the notes: stop instead of failing every note of the vault in turn.
 MAX_FAILED_NOTES_IN_A_ROW = 5
+# Notes are indexed in slices of about this many characters, smallest notes first, each slice
+# keyword-indexed and embedded before the next starts: a huge note (Kiwi tokenises ~22 K
+# characters of Korean a second here) waits at the end, alone, instead of in front of all.
+SLICE_CHARS = 100_000
+# The keyword index is one JSON file rewritten whole: between slices, save it at most this often.
+KEYWORD_SAVE_SECONDS = 30.0
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -95,22 +101,48 @@ def _cap(distinct: list[Chunk], cap: int) -> list[Chunk]:
     return [distinct[position] for position in kept]
 
 
-def plan_embedding(chunks: dict[str, Chunk], max_embedded_chunks: int) -> tuple[list[Chunk], list[str]]:
-    """The chunks that get vectors, in the order to embed them, and one warning per capped note.
+NoteChunks = tuple[str, list[Chunk]]  # (note path, its chunks in note order)
 
-    Notes go smallest first (total chunk characters, then path, so a resumed run walks the same
-    order); within a note, chunks keep their order. A chunk whose text repeats an earlier chunk
-    of the same note is left out: its vector would only crowd the vector hits with copies.
-    Each note keeps at most `max_embedded_chunks` distinct chunks (0 or less: no cap).
-    """
+
+def notes_by_size(chunks: dict[str, Chunk]) -> list[NoteChunks]:
+    """Chunks grouped per note, smallest note first (total chunk characters, then path, so a
+    resumed run walks the same order)."""
     by_note: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks.values():
         by_note[chunk.path].append(chunk)
-    ordered = sorted(by_note.items(), key=lambda item: (sum(len(c.text) for c in item[1]), item[0]))
+    for note_chunks in by_note.values():
+        note_chunks.sort(key=lambda c: c.order)
+    return sorted(by_note.items(), key=lambda item: (sum(len(c.text) for c in item[1]), item[0]))
+
+
+def note_slices(notes: list[NoteChunks], size: int = SLICE_CHARS) -> list[list[NoteChunks]]:
+    """`notes` (in order) cut into runs of at most `size` characters; a bigger note is alone."""
+    slices: list[list[NoteChunks]] = []
+    current: list[NoteChunks] = []
+    length = 0
+    for note in notes:
+        note_length = sum(len(c.text) for c in note[1])
+        if current and length + note_length > size:
+            slices.append(current)
+            current, length = [], 0
+        current.append(note)
+        length += note_length
+    if current:
+        slices.append(current)
+    return slices
+
+
+def plan_embedding(notes: list[NoteChunks], max_embedded_chunks: int) -> tuple[list[Chunk], list[str]]:
+    """The chunks that get vectors, in the order to embed them, and one warning per capped note.
+
+    Notes keep the order given (`notes_by_size`), chunks their note order. A chunk whose text
+    repeats an earlier chunk of the same note is left out: its vector would only crowd the
+    vector hits with copies. Each note keeps at most `max_embedded_chunks` distinct chunks
+    (0 or less: no cap).
+    """
     selected: list[Chunk] = []
     warnings: list[str] = []
-    for path, note_chunks in ordered:
-        note_chunks.sort(key=lambda c: c.order)
+    for path, note_chunks in notes:
         seen: set[str] = set()
         distinct = []
         for chunk in note_chunks:
@@ -139,11 +171,16 @@ class _Embedding:
     """One run's embedding work: batches of distinct new texts, per-note fault isolation."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, report: SyncReport,
-                 vectors: dict[str, np.ndarray]) -> None:
+                 vectors: dict[str, np.ndarray], total: int, progress: ProgressFn | None,
+                 cancel: threading.Event | None) -> None:
         self.store = store
         self.embedder = embedder
         self.report = report
         self.vectors = vectors  # content hash -> vector: from the store, then from this run
+        self.total = total  # chunks to store in this run, all slices together
+        self.done = 0
+        self.progress = progress
+        self.cancel = cancel
         self.failed_notes: set[str] = set()
         self.failed_in_a_row = 0
         self.stopped = False
@@ -193,26 +230,24 @@ class _Embedding:
             self.vectors[chunk.content_hash] = vector
         self.failed_in_a_row = 0
 
-    def run(self, todo: list[Chunk], progress: ProgressFn | None, cancel: threading.Event | None) -> None:
+    def run(self, todo: list[Chunk]) -> None:
         """Store every chunk of `todo` (in that order) with a vector, embedding each distinct
         text once, EMBED_BATCH new texts per embedder call, writing after every call."""
-        total = len(todo)
-        done = 0
         position = 0
-        while position < total and not self.stopped:
-            if cancel is not None and cancel.is_set():
+        while position < len(todo) and not self.stopped:
+            if self.cancel is not None and self.cancel.is_set():
                 self.report.cancelled = True
-                break
+                return
             group: list[Chunk] = []
             new: dict[str, Chunk] = {}
-            while position < total:
+            while position < len(todo):
                 chunk = todo[position]
                 digest = chunk.content_hash
                 if digest not in self.vectors and digest not in new:
                     if chunk.path in self.failed_notes:
                         # One warning per note: its later chunks are not tried again this run.
                         position += 1
-                        done += 1
+                        self.done += 1
                         continue
                     if len(new) == EMBED_BATCH:
                         break
@@ -227,9 +262,9 @@ class _Embedding:
             fresh = sum(1 for digest in new if digest in self.vectors)
             self.report.embedded += len(ready)
             self.report.reused += len(ready) - fresh
-            done += len(group)
-            if progress:
-                progress(done, total, f"embedded {done}/{total} chunks")
+            self.done += len(group)
+            if self.progress:
+                self.progress(self.done, self.total, f"embedded {self.done}/{self.total} chunks")
 
 
 def sync_index(
@@ -247,7 +282,8 @@ def sync_index(
     started = time.perf_counter()
     report = SyncReport()
     chunks = collect_chunks(vault, report)
-    selected, capped = plan_embedding(chunks, max_embedded_chunks)
+    notes = notes_by_size(chunks)
+    selected, capped = plan_embedding(notes, max_embedded_chunks)
     report.warnings.extend(capped)
     wanted = {c.id for c in selected}
 
@@ -259,14 +295,28 @@ def sync_index(
     store.delete(stale)
     report.deleted = len(stale)
     keyword.delete([cid for cid in keyword.hashes() if cid not in chunks])
-
     keyword_hashes = keyword.hashes()
-    keyword_todo = [c for c in chunks.values() if keyword_hashes.get(c.id) != c.content_hash]
-    keyword.upsert([(c.id, c.content_hash, c.date_int, c.text, c.metadata()) for c in keyword_todo])
-    keyword.save()
 
+    todo_by_note: dict[str, list[Chunk]] = defaultdict(list)
+    for chunk in todo:
+        todo_by_note[chunk.path].append(chunk)
+    embedding = _Embedding(store, embedder, report, vectors, len(todo), progress, cancel)
     if progress:
         progress(0, len(todo), f"{report.notes} notes, {len(todo)} chunks to embed")
-    _Embedding(store, embedder, report, vectors).run(todo, progress, cancel)
+    last_save = time.perf_counter()
+    for notes_slice in note_slices(notes):
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        keyword.upsert([
+            (c.id, c.content_hash, c.date_int, c.text, c.metadata())
+            for _, note_chunks in notes_slice for c in note_chunks
+            if keyword_hashes.get(c.id) != c.content_hash
+        ])
+        embedding.run([c for path, _ in notes_slice for c in todo_by_note[path]])
+        if time.perf_counter() - last_save >= KEYWORD_SAVE_SECONDS:
+            keyword.save()  # a killed run keeps the keyword entries of the slices done
+            last_save = time.perf_counter()
+    keyword.save()
     report.seconds = time.perf_counter() - started
     return report
