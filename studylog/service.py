@@ -139,7 +139,8 @@ class StudyLogService:
             if rebuild:
                 self._drop_index()
             store = self.store(recover=True)
-            report = sync_index(self.vault, store, self.keyword_index(), self.embedder, progress, cancel)
+            report = sync_index(self.vault, store, self.keyword_index(), self.embedder, progress, cancel,
+                                max_embedded_chunks=int(self.settings.embed_chunks_per_note))
         if self.recovered_from is not None:
             report.warnings.append(
                 f"the index was damaged; moved to {self.recovered_from} and rebuilt from the vault"

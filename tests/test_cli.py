@@ -40,7 +40,7 @@ def test_new_never_overwrites(capsys, tmp_path):
 def test_index_and_search_json(capsys, fixtures_vault):
     code, out, _ = run(capsys, "index", "--vault", str(fixtures_vault), "--json")
     summary = json.loads(out)
-    assert code == 0 and set(summary) == {"notes", "chunks", "embedded", "deleted", "seconds"}
+    assert code == 0 and set(summary) == {"notes", "chunks", "embedded", "reused", "deleted", "seconds"}
     assert summary["notes"] == 45 and summary["embedded"] == summary["chunks"]
     code, out, _ = run(capsys, "index", "--vault", str(fixtures_vault), "--json")
     assert json.loads(out)["embedded"] == 0

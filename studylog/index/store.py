@@ -151,6 +151,28 @@ class ChromaStore:
                 return result
             offset += page
 
+    def vectors_for_hashes(self, wanted: set[str], stored: dict[str, str]) -> dict[str, np.ndarray]:
+        """content hash -> stored embedding (float32, shape (dim,)) for each wanted hash the
+        collection already holds under some chunk id; `stored` is `hashes()` read just before.
+
+        A chunk whose text is already embedded elsewhere (a section moved down, a note renamed
+        or copied) gets that vector instead of a fresh embedding.
+        """
+        holder: dict[str, str] = {}
+        for chunk_id, digest in stored.items():
+            if digest in wanted:
+                holder.setdefault(digest, chunk_id)
+        ids = list(holder.values())
+        vectors: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 5000):
+            got = self.collection.get(ids=ids[start : start + 5000], include=["embeddings", "metadatas"])
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            for meta, vector in zip(got["metadatas"] or [], embeddings, strict=False):
+                digest = str((meta or {}).get("hash", ""))
+                if digest in wanted and vector is not None:
+                    vectors[digest] = np.asarray(vector, dtype=np.float32)
+        return vectors
+
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
         if not chunks:
             return

@@ -111,12 +111,20 @@ class KeywordIndex:
         return {cid: e.hash for cid, e in self.entries.items()}
 
     def upsert(self, items: list[tuple[str, str, int, str, dict]]) -> None:
-        """items: (chunk id, content hash, date int, text, metadata)."""
+        """items: (chunk id, content hash, date int, text, metadata).
+
+        Each distinct text is tokenised once, and not at all when an entry already holds its
+        hash: a note of one pasted sentence repeated for 7 MB is thousands of identical chunks,
+        and Kiwi takes ~4 minutes over that much Korean text (~22 k characters/s here).
+        """
         if not items:
             return
-        token_lists = self.tokenizer.tokenize_many([text for _, _, _, text, _ in items])
-        for (cid, digest, date, text, meta), tokens in zip(items, token_lists, strict=True):
-            self.entries[cid] = KeywordEntry(digest, date, tokens, {**meta, "text": text})
+        wanted = {digest for _, digest, _, _, _ in items}
+        tokens_by_hash = {e.hash: e.tokens for e in self.entries.values() if e.hash in wanted}
+        new_texts = {digest: text for _, digest, _, text, _ in items if digest not in tokens_by_hash}
+        tokens_by_hash.update(zip(new_texts, self.tokenizer.tokenize_many(list(new_texts.values())), strict=True))
+        for cid, digest, date, text, meta in items:
+            self.entries[cid] = KeywordEntry(digest, date, tokens_by_hash[digest], {**meta, "text": text})
         self._postings = None
         self.dirty = True
 
