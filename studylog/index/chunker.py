@@ -74,7 +74,9 @@ def _hard_split(block: str, size: int) -> list[str]:
     """Split an oversized block at line, then sentence, then character boundaries."""
     pieces: list[str] = []
     current = ""
-    for unit in re.split(r"(?<=\n)|(?<=[.!?。])\s+", block):
+    # Split *after* the whitespace that follows a sentence end, so the pieces concatenate
+    # back to the block exactly (splitting on the whitespace itself glued "average.어텐션").
+    for unit in re.split(r"(?<=\n)|(?<=[.!?。][ \t])", block):
         if not unit:
             continue
         while len(unit) > size:
