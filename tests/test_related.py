@@ -137,3 +137,18 @@ def test_cli_related_before_index_is_a_clear_error(capsys, fixtures_vault, fake_
     monkeypatch.setattr(embedders, "load_embedder", lambda spec, allow_network=False: fake_embedder)
     assert cli.main(["related", "2026-10-14", "--vault", str(fixtures_vault)]) == 1
     assert "run `studylog index` first" in capsys.readouterr().err
+
+
+def test_related_runs_in_the_core_process(fixtures_vault):
+    """The GUI's path: RemoteService sends path and unsaved text to the child, a plain result returns."""
+    from studylog.core_process import RemoteService
+
+    service = RemoteService(Settings(), fixtures_vault, factory="tests.core_factories:scripted_service")
+    try:
+        service.index()
+        text = (fixtures_vault / ATTENTION).read_text(encoding="utf-8") + "\n새로 쓴 문단: multi-head attention\n"
+        result = service.related(fixtures_vault / ATTENTION, text=text, k=3)
+        assert result.note == ATTENTION and len(result.hits) == 3
+        assert all(hit.path != ATTENTION for hit in result.hits)
+    finally:
+        service.close()

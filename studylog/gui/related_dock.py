@@ -70,6 +70,7 @@ class RelatedController(QObject):
         self.window = window
         self.dock = dock
         self.panel = dock.panel
+        self.pause_ms = pause_ms
         self.timer = QTimer(self, singleShot=True, interval=pause_ms)
         self.timer.timeout.connect(self.request)
         self.in_flight = False
@@ -94,7 +95,9 @@ class RelatedController(QObject):
         self.last_edit = time.perf_counter()
         self.stale = True
         if self._visible():
-            self.timer.start()
+            # The interval is given every time: start(OPEN_DELAY_MS) elsewhere would otherwise
+            # leave the timer at 100 ms and send a request at every keystroke.
+            self.timer.start(self.pause_ms)
 
     def _opened(self, _path: Path) -> None:
         self.last_edit = time.perf_counter()
@@ -138,7 +141,7 @@ class RelatedController(QObject):
         if self.window._closed:
             return
         current = self.window.session.path
-        if current is not None and Path(result.note).name == Path(current).name:
+        if current is not None and _same_path(self.window.resolve_path(Path(result.note)), current):
             self.panel.show_result(result)
             if not self.again and sent_edit == self.last_edit:
                 latency = (time.perf_counter() - sent_edit) * 1000
@@ -155,6 +158,13 @@ class RelatedController(QObject):
         self.panel.show_error(f"{error.title}: {error.detail}")
         if self.again:
             self.request()
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == Path(b).resolve()
+    except OSError:
+        return a == Path(b)
 
 
 def install_related(window) -> tuple[RelatedDock, RelatedController]:

@@ -110,11 +110,17 @@ def doc_freq(keyword: KeywordIndex) -> _DocFreq:
         return stats
 
 
+# Words of any day's log that say nothing about its topic (Kiwi keeps them as nouns/adverbs).
+_FILLER = {"오늘", "어제", "내일", "원래", "다음", "처음", "이번", "진짜", "계속", "정말", "그냥", "다시", "먼저",
+           "today", "yesterday", "tomorrow"}
+
+
 def _meaningful(term: str) -> bool:
-    """Short numbers ("10", "3") and single Latin letters carry no topic."""
+    """Short numbers ("10", "3"), years, single letters or syllables and filler words carry
+    no topic."""
     if term.isdigit():
-        return len(term) >= 3 and not (len(term) == 4 and term.startswith("20"))  # years
-    return len(term) > 1 or not term.isascii()
+        return len(term) >= 3 and not (len(term) == 4 and term.startswith("20"))
+    return len(term) > 1 and term not in _FILLER
 
 
 def salient_terms(tokens: list[str], stats: _DocFreq, limit: int) -> list[str]:

@@ -35,7 +35,7 @@ def _open_indexed(qtbot, make_window, real_service, note: str):
 def test_typing_pause_updates_the_list_and_a_click_opens_the_note(qtbot, make_window, real_service):
     window = _open_indexed(qtbot, make_window, real_service, "2026-11-26.md")
     dock, controller = window.related_dock, window.related
-    controller.timer.setInterval(300)  # the app waits 1.5 s; the behaviour is the same
+    controller.pause_ms = 300  # the app waits 1.5 s; the behaviour is the same
     assert not dock.isVisible()
     dock.toggle.trigger()  # Ctrl+Shift+R / View ▸ Related notes
     assert dock.isVisible() and dock.toggle.isChecked()
@@ -59,11 +59,13 @@ def test_typing_pause_updates_the_list_and_a_click_opens_the_note(qtbot, make_wi
     editor.selectAll()  # the note is rewritten about attention: the list must follow the new text
     qtbot.keyClicks(editor, "scaled dot-product attention softmax d_k query key value ")
     editor.insertPlainText("어텐션 정리")  # QTest types ASCII only; an input method inserts like this
+    qtbot.wait(150)  # longer than the delay after opening a note: the pause timer must still run
     assert controller.requests == before  # nothing is sent while typing
     with qtbot.waitSignal(controller.updated, timeout=WAIT_MS):
         pass
     probe.stop()
     assert controller.requests == before + 1  # one request for the whole burst
+    assert controller.latencies_ms[-1] >= 300  # measured from the last keystroke, pause included
     paths = [hit.path for hit in panel.hits()]
     assert paths and "2026-11-26.md" not in paths
     assert "2026-10-14.md" in paths[:3]  # the attention note, after writing about attention
