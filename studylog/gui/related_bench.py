@@ -59,7 +59,7 @@ def measure_related_latency(vault: Path, note: str = "2026-11-26.md", trials: in
     window.open_note(Path(vault) / note)
     _spin(app, lambda: window.session.path is not None and window.session.path.name == note, 30)
     controller = window.related
-    window.related_dock.toggle.trigger()
+    window.related_dock.reveal()
     # The first request loads the embedder and Kiwi in the core process: not a typing pause.
     if not _spin(app, lambda: controller.latencies_ms, 120):
         raise RuntimeError("the related list never arrived")

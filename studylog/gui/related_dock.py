@@ -49,9 +49,12 @@ class RelatedDock(Retranslatable, QDockWidget):
         if self.isVisible() and not self.visibleRegion().isEmpty():
             self.close()
         else:
-            self.show()
-            self.raise_()
+            self.reveal()
         self.toggle.setChecked(not self.isHidden())
+
+    def reveal(self) -> None:
+        self.show()
+        self.raise_()
 
     def retranslate(self) -> None:
         self.setWindowTitle(tr("Related notes"))

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     _spin(app, lambda: window.session.path is not None, 60)
     window.open_note(args.vault / f"{args.note}.md")
     _spin(app, lambda: window.session.path.name == f"{args.note}.md", 30)
-    window.related_dock.toggle.trigger()
+    window.related_dock.reveal()
     controller = window.related
     _spin(app, lambda: controller.latencies_ms, 180)
     editor = window.editor_panel.editor
