@@ -88,6 +88,8 @@ class RelatedController(QObject):
         dock.visibilityChanged.connect(self._visibility)
         self.panel.hit_activated.connect(lambda hit: window.open_note(Path(hit.path), hit.start_line))
         window.backend.index_finished.connect(self._index_finished)
+        # A calendar day without a note closes the note: the list no longer belongs to anything.
+        window.calendar_panel.empty_day_selected.connect(lambda _day: self._closed_note())
 
     def _visible(self) -> bool:
         return self.dock.isVisible() and not self.window._closed
@@ -107,6 +109,10 @@ class RelatedController(QObject):
         self.stale = True
         if self._visible():
             self.timer.start(OPEN_DELAY_MS)
+
+    def _closed_note(self) -> None:
+        self.timer.stop()
+        self.panel.set_idle()
 
     def _visibility(self, visible: bool) -> None:
         if visible and self.stale and self.window.session.path is not None:

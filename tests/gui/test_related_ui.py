@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -102,3 +103,6 @@ def test_hidden_dock_computes_nothing_and_korean_labels(qtbot, make_window, real
 
     hits = window.related_dock.panel.hits()
     assert hits and why_text(hits[0]).startswith("공통: ")
+    # A calendar day without a note: the list no longer belongs to an open note.
+    window.calendar_panel.empty_day_selected.emit(dt.date(2026, 12, 25))
+    assert window.related_dock.panel.state == "idle" and window.related_dock.panel.hits() == []
