@@ -126,6 +126,27 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_related(args: argparse.Namespace) -> int:
+    service = _service(args)
+    service.preload_tokenizer()
+    service.vault.check()
+    if service.store().count() == 0:
+        raise CliError("the index is empty: run `studylog index` first")
+    result = service.related(args.note, k=args.k)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    print(f"» related to {result.note} ({result.date})")
+    if result.message:
+        print(f"  {result.message}")
+    for n, hit in enumerate(result.hits, 1):
+        print(f"  {n}. {hit.date}  {hit.heading_path or hit.section}  ({hit.path}:{hit.start_line + 1}, {hit.score:.4f})")
+        if hit.shared_terms:
+            print(f"     shared: {', '.join(hit.shared_terms)}")
+        print(f"     {hit.snippet(160)}")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(args)
     service.preload_tokenizer()
@@ -257,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resolve relative dates (지난주, last month) against this day (default: today)")
     p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("related", parents=[common], help="the past notes most related to a note")
+    p.add_argument("note", metavar="DATE|PATH", help="the note: its date (YYYY-MM-DD) or its path")
+    p.add_argument("-k", type=int, default=5, help="how many related notes (default 5)")
+    p.set_defaults(func=cmd_related)
+
     p = sub.add_parser("ask", parents=[common], help="ask your notes; the answer streams, then its sources")
     p.add_argument("question", nargs="+", metavar="QUESTION")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: setting)")
@@ -276,8 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")

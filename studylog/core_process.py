@@ -613,6 +613,9 @@ class RemoteService:
     def search(self, query: str, *args: Any, **kwargs: Any):
         return self.core.call("search", query, *args, **kwargs)
 
+    def related(self, note, text: str | None = None, k: int = 5):
+        return self.core.call("related", note, text=text, k=k)
+
     def ask_stream(self, question: str, history=None, cancel: threading.Event | None = None, today=None,
                    max_new_tokens: int | None = None) -> Iterator:
         kwargs: dict[str, Any] = {"history": history}

@@ -52,6 +52,7 @@ class StudyLogService:
         self._store: ChromaStore | None = None
         self._keyword: KeywordIndex | None = None
         self._tokenizer_thread: threading.Thread | None = None
+        self._related_vectors = None  # edited chunks' vectors by hash (related notes while typing)
         self.recovered_from: Path | None = None
 
     # -- locations -------------------------------------------------------------------------
@@ -170,6 +171,59 @@ class StudyLogService:
             raise ValueError("empty search query")
         return self.searcher().search(query, k=k, since=since, until=until, mode=mode, today=today,
                                       per_note=per_note)
+
+    # -- related notes ---------------------------------------------------------------------
+    def resolve_note(self, note: str | Path | dt.date) -> Path:
+        """A note named by its date (YYYY-MM-DD) or its path (absolute, or relative to the vault)."""
+        if isinstance(note, dt.date):
+            day = note
+        else:
+            try:
+                day = dt.date.fromisoformat(str(note))
+            except ValueError:
+                day = None
+        if day is not None:
+            found = self.vault.find_day(day)
+            if found is None:
+                raise NoteError(f"no note on {day.isoformat()} in {self.vault.root}")
+            return found
+        path = Path(note).expanduser()
+        for candidate in (path, self.vault.root / path):
+            if candidate.is_file():
+                return candidate
+        raise NoteError(f"{note}: no such note (give a date YYYY-MM-DD or a note's path)")
+
+    def related(self, note: str | Path | dt.date, text: str | None = None, k: int = 5):
+        """RelatedResult: the `k` past notes most related to `note`, whose current text is
+        `text` (the editor's, unsaved) or else the file's."""
+        import time
+
+        from studylog.index.chunker import chunk_note
+        from studylog.notes.parser import parse_note
+        from studylog.search.related import RelatedResult, VectorCache, find_related, query_chunks
+
+        started = time.perf_counter()
+        path = self.resolve_note(note) if text is None else Path(note)
+        if text is None:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        rel = self.vault.relative(path)
+        parsed = parse_note(path, text.encode("utf-8"), path.stat().st_mtime if path.exists() else None)
+        result = RelatedResult(note=rel, date=parsed.date.isoformat())
+        keyword = self.keyword_index()
+        if not keyword.entries:
+            result.message = "no notes are indexed yet: run `studylog index` (or wait for indexing)"
+            return result
+        with self._lock:
+            if self._related_vectors is None:
+                self._related_vectors = VectorCache()
+        chunks = chunk_note(parsed, rel)
+        result.hits = find_related(chunks, rel, store=self.store(), keyword=keyword, embedder=self.embedder,
+                                   cache=self._related_vectors, k=k)
+        if not result.hits:
+            result.message = ("no related notes found" if query_chunks(chunks)
+                              else "the note has too little text yet to find related notes")
+        result.seconds = time.perf_counter() - started
+        return result
 
     # -- answers ---------------------------------------------------------------------------
     def generator(self, progress=None):

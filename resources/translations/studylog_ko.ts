@@ -1267,5 +1267,49 @@ Click to open it in the heatmap</source>
         <source>Close</source>
         <translation>닫기</translation>
     </message>
+    <message>
+        <source>Related notes</source>
+        <translation>관련 노트</translation>
+    </message>
+    <message>
+        <source>Past notes related to the one you are writing ({key})</source>
+        <translation>지금 쓰는 노트와 관련된 지난 노트 ({key})</translation>
+    </message>
+    <message>
+        <source>Shared: {terms}</source>
+        <translation>공통: {terms}</translation>
+    </message>
+    <message>
+        <source>Open or write a note: the past notes most related to it appear here as you type.</source>
+        <translation>노트를 열거나 쓰면, 그 노트와 가장 관련 있는 지난 노트가 쓰는 동안 여기에 나타납니다.</translation>
+    </message>
+    <message>
+        <source>Could not look for related notes: {error}</source>
+        <translation>관련 노트를 찾을 수 없었습니다: {error}</translation>
+    </message>
+    <message>
+        <source>Write a little more: related notes appear once the note has some text.</source>
+        <translation>조금 더 써 보세요. 노트에 내용이 생기면 관련 노트가 나타납니다.</translation>
+    </message>
+    <message>
+        <source>No notes are indexed yet; related notes appear once indexing has finished.</source>
+        <translation>아직 색인된 노트가 없습니다. 색인이 끝나면 관련 노트가 나타납니다.</translation>
+    </message>
+    <message>
+        <source>No related notes found.</source>
+        <translation>관련된 노트가 없습니다.</translation>
+    </message>
+    <message>
+        <source>Looking for related notes…</source>
+        <translation>관련 노트를 찾는 중…</translation>
+    </message>
+    <message>
+        <source>Related to {date}: click one to open it at that section.</source>
+        <translation>{date} 노트와 관련된 노트입니다. 누르면 그 부분이 열립니다.</translation>
+    </message>
+    <message>
+        <source>(updating…)</source>
+        <translation>(갱신 중…)</translation>
+    </message>
 </context>
 </TS>

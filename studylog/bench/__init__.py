@@ -49,6 +49,8 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.ask_bench import bench_ask as bench
     elif args.what == "attention":
         from studylog.bench.attention_bench import bench_attention as bench
+    elif args.what == "related":
+        from studylog.bench.related_bench import bench_related as bench
     elif args.what == "gui":
         from studylog.gui.bench import bench_gui
 

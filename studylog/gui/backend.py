@@ -237,6 +237,12 @@ class Backend(QObject):
         self._preempt_index()
         return self._submit(self.engine, lambda ctx: ctx.service.search(query, k=k), "search", **callbacks)
 
+    def related(self, path: Path, text: str, k: int = 6, **callbacks: Callable) -> Job:
+        """RelatedResult: the notes most related to `text`, the editor's text of `path`. It waits
+        behind an index pass rather than pre-empting it: it runs at every typing pause."""
+        return self._submit(self.engine, lambda ctx: ctx.service.related(path, text=text, k=k), "related",
+                            **callbacks)
+
     # -- model -----------------------------------------------------------------------------
     def ask(self, question: str, history: list[tuple[str, str]], **callbacks: Callable) -> Job:
         """Stream AskEvents; `quit()` on the job sets the cancel event the service watches."""
