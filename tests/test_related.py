@@ -37,8 +37,10 @@ def test_related_excludes_the_note_and_gives_one_hit_per_note(indexed):
     for hit in result.hits:
         assert hit.date and hit.text and hit.start_line >= 0
         assert hit.shared_terms, hit  # every hit says why
-    # The other attention note (self-attention, multi-head) is related; so says the keyword side.
-    assert "2026-11-11.md" in paths[:3]
+    # The fake embedder's vectors carry no meaning, so only the keyword side ranks here: the top 3
+    # must hold one of the other attention notes (hand-judged: 10-15 transformer, 10-30 the
+    # attention quiz review, 11-11 self-attention), not which one comes first.
+    assert {"2026-10-15.md", "2026-10-30.md", "2026-11-11.md"} & set(paths[:3])
 
 
 def test_shared_terms_are_in_both_notes(indexed):
