@@ -60,6 +60,23 @@ def test_rrf_prefers_agreement():
     assert pytest.approx(fused[0][1]) == 1 / 62 + 1 / 61
 
 
+@pytest.mark.parametrize("text, term", [
+    ("노트가 1만 개로 늘어나면", "10000"), ("grow to 10,000 notes", "10000"), ("10000개", "10000"),
+    ("3천 개", "3000"), ("1.5만 명", "15000"), ("정확도 0.887", "0.887"), ("1,000,000 rows", "1000000"),
+])
+def test_numbers_have_one_spelling_across_languages(text, term):
+    assert term in get_tokenizer("kiwi").tokenize(text)
+
+
+def test_a_korean_count_finds_the_english_number():
+    index = KeywordIndex(None, get_tokenizer("kiwi"))
+    index.upsert([
+        ("a", "h1", 20261124, "심사위원 질문: 노트가 1만 개로 늘어나면?", {}),
+        ("b", "h2", 20261125, "노트 100개 정리", {}),
+    ])
+    assert index.search("what if the notes grow to 10,000?", k=2)[0][0] == "a"
+
+
 @pytest.fixture
 def indexed(fixtures_vault, fake_embedder):
     service = StudyLogService(settings=Settings(), vault=fixtures_vault, embedder=fake_embedder)
