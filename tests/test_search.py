@@ -85,6 +85,7 @@ def test_rank_notes_adds_a_share_of_further_chunks():
 @pytest.mark.parametrize("text, term", [
     ("노트가 1만 개로 늘어나면", "10000"), ("grow to 10,000 notes", "10000"), ("10000개", "10000"),
     ("3천 개", "3000"), ("1.5만 명", "15000"), ("정확도 0.887", "0.887"), ("1,000,000 rows", "1000000"),
+    ("1" * 5000, "1" * 5000), ("python 3.10 설치", "3.10"),
 ])
 def test_numbers_have_one_spelling_across_languages(text, term):
     assert term in get_tokenizer("kiwi").tokenize(text)

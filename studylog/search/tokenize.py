@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 
 TOKENIZER_VERSION = 3  # 2: joined compound nouns; 3: numbers as values (1만 = 10,000 = 10000)
 
@@ -66,22 +67,29 @@ _UNITS = {"십": 10, "백": 100, "천": 1_000, "만": 10_000, "십만": 100_000,
           "천만": 10_000_000, "억": 100_000_000}
 
 
+_MAX_NUMBER_CHARS = 20  # a longer digit run (an id, a 61 KB line of digits) stays as written
+
+
 def _number_value(number: str, unit: str = "") -> str:
     """One spelling per number, so that Korean and English notes and questions meet:
     `10,000`, `10000` and `1` + `만` (Kiwi's SN + NR for "1만") all give `10000`; `1.5` + `만`
     gives `15000`. Anything else (a version "3.10.2", a unit we do not know) stays as written."""
     plain = number.replace(",", "")
+    if len(plain) > _MAX_NUMBER_CHARS:
+        return plain
     try:
-        value = float(plain)
-    except ValueError:
+        value = Decimal(plain)
+    except InvalidOperation:
+        return number
+    if not value.is_finite():
         return number
     if unit:
         if unit not in _UNITS:
             return plain
         value *= _UNITS[unit]
     elif "." in plain:
-        return plain  # 0.887 stays 0.887 (not 0.8870000001)
-    return str(int(value)) if value == int(value) else repr(value)
+        return plain  # 0.70 stays 0.70, as the notes write scores
+    return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
 def _normalise_latin(word: str) -> str:
