@@ -8,7 +8,7 @@ import json
 import pytest
 
 from studylog.config import Settings
-from studylog.search.fusion import reciprocal_rank_fusion
+from studylog.search.fusion import convex_fusion, min_max, rank_notes
 from studylog.search.keyword import KeywordIndex
 from studylog.search.tokenize import get_tokenizer
 from studylog.service import StudyLogService
@@ -54,10 +54,50 @@ def test_keyword_cache_from_another_tokenizer_is_ignored(tmp_path):
     assert KeywordIndex(path, get_tokenizer("kiwi")).entries == {}
 
 
-def test_rrf_prefers_agreement():
-    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]])
+def test_min_max_maps_each_list_onto_0_1():
+    assert min_max([("a", 9.0), ("b", 4.0), ("c", 1.0)]) == {"a": 1.0, "b": 0.375, "c": 0.0}
+    assert min_max([("a", 0.0), ("b", 0.0)]) == {"a": 1.0, "b": 1.0}  # a date-only question
+    assert min_max([]) == {}
+
+
+def test_convex_fusion_keeps_a_retrievers_margin():
+    # BM25 puts "a" far ahead; the vector cosines are close. Rank fusion would tie a and b.
+    keyword = [("a", 20.0), ("b", 5.0), ("c", 4.0)]
+    vector = [("b", 0.85), ("a", 0.84), ("c", 0.80)]
+    fused = convex_fusion([vector, keyword], [0.35, 0.65])
+    assert [item for item, _ in fused] == ["a", "b", "c"]
+    assert pytest.approx(fused[0][1]) == 0.35 * 0.8 + 0.65
+
+
+def test_convex_fusion_prefers_agreement():
+    fused = convex_fusion([[("a", 3), ("b", 2), ("c", 1)], [("b", 3), ("c", 2), ("a", 1)]], [0.5, 0.5])
     assert fused[0][0] == "b"
-    assert pytest.approx(fused[0][1]) == 1 / 62 + 1 / 61
+
+
+def test_rank_notes_adds_a_share_of_further_chunks():
+    note = {"x1": "x", "x2": "x", "x3": "x", "y1": "y"}.__getitem__
+    fused = [("y1", 1.0), ("x1", 0.9), ("x2", 0.5), ("x3", 0.3)]
+    assert rank_notes(fused, note, share=0.0) == [("y1", 1.0), ("x1", 0.9)]
+    ranked = rank_notes(fused, note, share=0.25)  # x: 0.9 + 0.25 * 0.8 = 1.1
+    assert [item for item, _ in ranked] == ["x1", "y1"] and pytest.approx(ranked[0][1]) == 1.1
+
+
+@pytest.mark.parametrize("text, term", [
+    ("노트가 1만 개로 늘어나면", "10000"), ("grow to 10,000 notes", "10000"), ("10000개", "10000"),
+    ("3천 개", "3000"), ("1.5만 명", "15000"), ("정확도 0.887", "0.887"), ("1,000,000 rows", "1000000"),
+    ("1" * 5000, "1" * 5000), ("python 3.10 설치", "3.10"),
+])
+def test_numbers_have_one_spelling_across_languages(text, term):
+    assert term in get_tokenizer("kiwi").tokenize(text)
+
+
+def test_a_korean_count_finds_the_english_number():
+    index = KeywordIndex(None, get_tokenizer("kiwi"))
+    index.upsert([
+        ("a", "h1", 20261124, "심사위원 질문: 노트가 1만 개로 늘어나면?", {}),
+        ("b", "h2", 20261125, "노트 100개 정리", {}),
+    ])
+    assert index.search("what if the notes grow to 10,000?", k=2)[0][0] == "a"
 
 
 @pytest.fixture

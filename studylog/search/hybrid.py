@@ -1,4 +1,5 @@
-"""Hybrid retrieval: date scope -> keyword (BM25) + vector (Chroma) -> RRF -> one hit per note."""
+"""Hybrid retrieval: date scope -> keyword (BM25) + vector (Chroma) -> score fusion per chunk
+-> one hit per note (its best chunk, ranked by the note's fused chunk scores)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,14 @@ from studylog.search.dates import (
     scope_from_options,
     strip_date_phrase,
 )
-from studylog.search.fusion import reciprocal_rank_fusion
+from studylog.search.fusion import FURTHER_CHUNK_SHARE, convex_fusion, rank_notes
 from studylog.search.keyword import KeywordIndex
 
 MODES = ("hybrid", "vector", "keyword")
+# Fusion weights (vector, keyword) of min-max normalised scores: 0.2 … 0.45 for vector all
+# measured Recall@1 0.922 / @5 1.00 on `studylog bench search`; see `fusion.py`.
+VECTOR_WEIGHT = 0.35
+KEYWORD_WEIGHT = 0.65
 SNIPPET_CHARS = 280
 
 
@@ -91,8 +96,8 @@ class HybridSearcher:
         store: ChromaStore | None,
         keyword: KeywordIndex,
         embedder: Embedder | None,
-        vector_weight: float = 1.0,
-        keyword_weight: float = 1.0,
+        vector_weight: float = VECTOR_WEIGHT,
+        keyword_weight: float = KEYWORD_WEIGHT,
     ) -> None:
         self.store = store
         self.keyword = keyword
@@ -133,13 +138,13 @@ class HybridSearcher:
         text = strip_date_phrase(query, scope) if scope and scope.matched else query
         pool = max(30, k * 6)
         candidates: dict[str, SearchHit] = {}
-        rankings: list[list[str]] = []
+        rankings: list[list[tuple[str, float]]] = []  # (chunk id, retriever's score), best first
         weights: list[float] = []
 
         if mode in ("hybrid", "vector") and self.store is not None and self.embedder is not None:
             where = _chroma_where(date_ranges) if date_ranges else None
             vector_hits = self.store.query(self.embedder.embed_query(text or query), pool, where)
-            rankings.append([h.id for h in vector_hits])
+            rankings.append([(h.id, 1.0 - h.distance) for h in vector_hits])
             weights.append(self.weights[0])
             for h in vector_hits:
                 candidates[h.id] = self._hit(h.id, h.metadata, _body(h.document), 1.0 - h.distance)
@@ -150,7 +155,7 @@ class HybridSearcher:
                 keyword_hits = [
                     (cid, 0.0) for cid, e in self.keyword.entries.items() if _within(e.date, date_ranges)
                 ][:pool]
-            rankings.append([cid for cid, _ in keyword_hits])
+            rankings.append(list(keyword_hits))
             weights.append(self.weights[1])
             for cid, score in keyword_hits:
                 if cid not in candidates:
@@ -158,18 +163,16 @@ class HybridSearcher:
                     if entry is not None:
                         candidates[cid] = self._hit(cid, entry.meta, _body(entry.meta.get("text", "")), score)
 
-        fused = reciprocal_rank_fusion(rankings, weights) if len(rankings) > 1 else [
-            (cid, candidates[cid].score) for cid in (rankings[0] if rankings else [])
-        ]
-        seen_notes: set[str] = set()
+        # One retriever keeps its own scores, and a note is its best chunk: raw cosines or BM25
+        # scores summed over chunks would favour long notes.
+        fused = convex_fusion(rankings, weights) if len(rankings) > 1 else list(rankings[0] if rankings else [])
+        if per_note:
+            share = FURTHER_CHUNK_SHARE if len(rankings) > 1 else 0.0
+            fused = rank_notes(fused, lambda cid: candidates[cid].path if cid in candidates else cid, share)
         for cid, score in fused:
             hit = candidates.get(cid)
             if hit is None:
                 continue
-            if per_note:
-                if hit.path in seen_notes:
-                    continue
-                seen_notes.add(hit.path)
             hit.score = score
             result.hits.append(hit)
             if len(result.hits) >= k:

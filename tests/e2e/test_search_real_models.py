@@ -64,7 +64,8 @@ def test_search_process_never_imports_torch(indexed_vault):
 
 
 def test_retrieval_quality_targets(indexed_vault):
-    """Hybrid Recall@5 >= 0.95 and Recall@1 >= 0.75 on the question set (issue targets)."""
+    """Hybrid Recall@5 = 1.00 and Recall@1 >= 0.92 on the question set (issue 10's targets;
+    measured 1.00 and 0.922, i.e. 95 of 103 at 1: one more miss at 1 fails this)."""
     from studylog.bench.search_bench import evaluate, load_questions
     from studylog.config import Settings
     from studylog.service import StudyLogService
@@ -73,7 +74,7 @@ def test_retrieval_quality_targets(indexed_vault):
     os.environ["STUDYLOG_HOME"] = str(home)
     figures = evaluate(StudyLogService(settings=Settings(), vault=vault), load_questions())
     hybrid = figures["systems"]["hybrid_kiwi"]
-    assert hybrid["recall@5"] >= 0.95 and hybrid["recall@1"] >= 0.75, figures
+    assert hybrid["recall@5"] >= 1.0 and hybrid["recall@1"] >= 0.92, figures
 
 
 def test_sentence_transformers_embedder_path(fixtures_vault, tmp_path):
