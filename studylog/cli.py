@@ -147,6 +147,32 @@ def cmd_related(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    service = _service(args)
+    if args.grade:
+        card_id, grade = args.grade
+        due = service.quiz_grade(card_id, grade)
+        _emit(args, {"id": card_id, "due": due.isoformat()},
+              f"{card_id}: {grade}; next due {due.astimezone().strftime('%Y-%m-%d %H:%M')}")
+        return 0
+    cards = service.quiz_cards(args.n)
+    if args.json:
+        print(json.dumps({"cards": [card.to_json() for card in cards]}, ensure_ascii=False))
+        return 0
+    counts = service.quiz_store().counts()
+    print(f"» quiz: {counts.due} due, {counts.new} new, {counts.total} cards")
+    if not cards:
+        print("  no cards yet: write definitions, fixes or numbers in your notes")
+    for n, card in enumerate(cards, 1):
+        due = card.due.astimezone().strftime("%Y-%m-%d %H:%M") if card.due else "new"
+        print(f"  {n}. [{card.id}] ({due})  {card.source.date}  {card.source.section}"
+              f"  ({card.source.path}:{card.source.line + 1})")
+        print(f"     Q: {card.question}")
+        print(f"     A: {card.answer}")
+    print("  grade one: studylog quiz --grade ID again|hard|good|easy")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(args)
     service.preload_tokenizer()
@@ -282,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("note", metavar="DATE|PATH", help="the note: its date (YYYY-MM-DD) or its path")
     p.add_argument("-k", type=int, default=5, help="how many related notes (default 5)")
     p.set_defaults(func=cmd_related)
+
+    p = sub.add_parser("quiz", parents=[common], help="review cards drawn from your notes (spaced repetition)")
+    p.add_argument("-n", type=int, default=5, help="how many cards (default 5): due ones, then new ones")
+    p.add_argument("--grade", nargs=2, metavar=("ID", "GRADE"), help="grade a card: again, hard, good or easy")
+    p.set_defaults(func=cmd_quiz)
 
     p = sub.add_parser("ask", parents=[common], help="ask your notes; the answer streams, then its sources")
     p.add_argument("question", nargs="+", metavar="QUESTION")
