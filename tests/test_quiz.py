@@ -262,3 +262,19 @@ def test_cli_quiz_json_and_grade(capsys, fixtures_vault, isolated_home):
 
     assert main(["quiz", "--vault", str(fixtures_vault), "--grade", cards[0]["id"], "perfect"]) == 1
     assert "unknown grade" in capsys.readouterr().err
+
+
+def test_the_core_process_serves_the_quiz(fixtures_vault, isolated_home):
+    from studylog.core_process import RemoteService
+
+    remote = RemoteService(vault=fixtures_vault)
+    try:
+        cards = remote.quiz_cards(2)
+        assert len(cards) == 2 and cards[0].source.path.endswith(".md")
+        due = remote.quiz_grade(cards[0].id, "easy")
+        assert due > dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)
+        counts = remote.quiz_counts()
+        assert counts.total == counts.new + 1 and counts.due == 0
+    finally:
+        remote.close()
+    assert QuizStore(isolated_home / "quiz.sqlite").reviews(cards[0].id)[0][0] == "easy"
