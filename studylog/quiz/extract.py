@@ -34,11 +34,15 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _TOPIC = re.compile(r"^(?:주제|topic)\s*\d*\s*[:.)]\s*", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 # Labels of the template, not terms: "학습 목표 1 : …", "Goal 1 : …", "도전 과제 1: …".
-_LABEL = re.compile(r"^(?:학습\s*목표|목표|goal|도전\s*과제|challenge|problem|문제|fix|해결|결과|result|note|참고|tip)\s*\d*$",
+_LABEL = re.compile(r"^(?:학습\s*목표|목표|goal|도전\s*과제|challenge|problem|문제|fix|해결|결과|result|note|참고|tip|"
+                    r"시도|try|attempt)\s*\d*$",
                     re.IGNORECASE)
 _CHALLENGE = re.compile(r"^(?:도전\s*과제|challenge|problem|문제)\s*\d*\s*:\s*(.+)$", re.IGNORECASE)
 _FIX = re.compile(r"^(?:fix|해결|해결\s*방법|solution)\s*:\s*(.+)$", re.IGNORECASE)
 _ARROW = re.compile(r"\s(?:→|->|=>)\s")
+# An arrow in a challenge is a fix only when its right side says so ("… → X 로 해결"); otherwise
+# it is a symptom or a failed try ("x.grad 가 7 → 14 가 됨", "→ 그래도 nan").
+_FIX_WORDS = re.compile(r"해결|고침|고쳐|바꿔서|옮김|명시|추가해서|kill|fix|solved|resolved|worked", re.IGNORECASE)
 _KO_DEF = re.compile(r"^(?P<term>[^\s,.(][^,.]{0,40}?)(?:은|는)\s+(?P<rest>.{6,}?(?:이다|다|임|것|함|됨)\.?)$")
 _EN_DEF = re.compile(r"^(?P<term>[A-Za-z`][^,.;]{0,40}?)\s+(?:is|are|means)\s+(?P<rest>.{6,})$")
 _COLON = re.compile(r"^(?P<term>[^:：]{1,40}?)\s*[:：]\s+(?P<rest>.+)$")
@@ -167,7 +171,8 @@ def extract_cards(note: Note, rel_path: str) -> list[Card]:
                     add(f"{last_challenge} — {prefix}", match.group(1), section, line, "fix")
                 continue
             parts = _ARROW.split(text, maxsplit=1)
-            if len(parts) == 2 and len(parts[0]) >= 6 and parts[0].count("`") % 2 == 0:
+            if (len(parts) == 2 and len(parts[0]) >= 6 and parts[0].count("`") % 2 == 0
+                    and _FIX_WORDS.search(parts[1])):
                 problem = parts[0].strip()
                 if last_challenge and len(problem) < 20:
                     problem = f"{last_challenge}: {problem}"
