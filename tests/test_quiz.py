@@ -37,6 +37,8 @@ date: 2026-10-28
 - 코사인 유사도는 두 벡터의 방향만 보는 척도이다
 - 모드: r, w, a, rb, wb
 - `BAAI/bge-m3`: **1024차원**, 다국어
+- 모든 시점에서 같은 가중치를 공유함
+- 오전에는 복습하고 오후엔 실습했다
 ```python
 x: int = 3
 ```
@@ -90,6 +92,8 @@ def test_korean_cards_cover_each_rule_and_cite_their_line(tmp_path):
     for card in cards:
         assert card.source.date == "2026-10-28" and card.source.path == "2026-10-28.md"
         assert card.answer.replace("**", "") in lines[card.source.line].replace("**", "")
+    # A modifier ("같은 가중치") or a time ("오전에는") is not a term to define.
+    assert not any(card.question.endswith(("같이란?", "오전에란?")) for card in cards)
     # Goals, the retrospective and code are no source of cards.
     assert not any("학습 목표" in c.question or "회고" in c.question or "x: int" in c.answer for c in cards)
 

@@ -31,7 +31,7 @@ MAX_LINE = 300  # longer lines are paragraphs: too much for one card
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-_TOPIC = re.compile(r"^(?:주제|topic)\s*\d*\s*[:.)]\s*", re.IGNORECASE)
+_TOPIC = re.compile(r"^(?:주제|topic)(?:\s*\d+\s*[:.)]?|\s*[:.)])\s*", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 # Labels of the template, not terms: "학습 목표 1 : …", "Goal 1 : …", "도전 과제 1: …".
 _LABEL = re.compile(r"^(?:학습\s*목표|목표|goal|도전\s*과제|challenge|problem|문제|fix|해결|결과|result|note|참고|tip|"
@@ -43,6 +43,11 @@ _ARROW = re.compile(r"\s(?:→|->|=>)\s")
 # An arrow in a challenge is a fix only when its right side says so ("… → X 로 해결"); otherwise
 # it is a symptom or a failed try ("x.grad 가 7 → 14 가 됨", "→ 그래도 nan").
 _FIX_WORDS = re.compile(r"해결|고침|고쳐|바꿔서|옮김|명시|추가해서|kill|fix|solved|resolved|worked", re.IGNORECASE)
+# Verb and adjective stems before 은/는 make a modifier ("같은 가중치", "있는 값"), not a topic.
+_STEMS = set("같있없많좋작하되않쓰받넣")
+# "오전에는 …", "다음 주부터는 …", "즉 볼륨은 …": when or how, not what.
+_NOT_TOPIC_ENDINGS = ("에", "부터", "까지", "에서", "때")
+_NOT_TOPIC_START = re.compile(r"^(?:즉|그래서|근데|결국|그리고|오늘|내일|어제|오전|오후|이번|다음)(?:\s|$)")
 _KO_DEF = re.compile(r"^(?P<term>[^\s,.(][^,.]{0,40}?)(?:은|는)\s+(?P<rest>.{6,}?(?:이다|다|임|것|함|됨)\.?)$")
 _EN_DEF = re.compile(r"^(?P<term>[A-Za-z`][^,.;]{0,40}?)\s+(?:is|are|means)\s+(?P<rest>.{6,})$")
 _COLON = re.compile(r"^(?P<term>[^:：]{1,40}?)\s*[:：]\s+(?P<rest>.+)$")
@@ -87,14 +92,16 @@ def _plain(line: str) -> str:
 
 
 def _topic(heading: str) -> str:
-    return _TOPIC.sub("", heading).strip()
+    """A topic heading's subject: "주제 1: LangChain 이란" → "LangChain"."""
+    return re.sub(r"\s*(?:이란|란)\s*\??$", "", _TOPIC.sub("", heading)).strip()
 
 
 def _is_term(term: str) -> bool:
     """A short name (a few words, balanced code marks), not a template label or a clause."""
     term = term.strip()
     return (bool(term) and not _LABEL.match(term) and not _URL.search(term) and len(term) <= MAX_TERM
-            and term.count("`") % 2 == 0 and len(term.split()) <= 4)
+            and term.count("`") % 2 == 0 and len(term.split()) <= 4 and term[-1] not in _STEMS
+            and not term.endswith(_NOT_TOPIC_ENDINGS) and not _NOT_TOPIC_START.match(term))
 
 
 def _iran(term: str) -> str:
