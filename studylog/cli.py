@@ -333,8 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
