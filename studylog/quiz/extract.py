@@ -7,8 +7,8 @@ challenges and untemplated sections give cards (goals, retrospectives and links 
 The first rule that makes a card from a line wins; in order:
 
 - a topic heading followed by a quoted definition (`#### 주제 1: **텍스트 임베딩**` then
-  `> 문장을 … 것`): "텍스트 임베딩란?" → the quote;
-- a fix in the challenges section (`문제 → 해결`, `Fix: …`): the problem → the fix;
+  `> 문장을 … 것`): "텍스트 임베딩이란?" → the quote;
+- a fix in the challenges section (`문제 → … 로 해결`, `Fix: …`): the problem → the fix;
 - a line with a bold span (`**at least 1 approval**`): the line with a blank → the span;
 - a definition line (`X는 …이다`, `X is …`, `X: …`): the term (with its topic) → the rest;
 - a line with one number or setting (`< 300 lines`): the line with a blank → the number.
