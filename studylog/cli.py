@@ -147,6 +147,32 @@ def cmd_related(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    service = _service(args)
+    if args.grade:
+        card_id, grade = args.grade
+        due = service.quiz_grade(card_id, grade)
+        _emit(args, {"id": card_id, "due": due.isoformat()},
+              f"{card_id}: {grade}; next due {due.astimezone().strftime('%Y-%m-%d %H:%M')}")
+        return 0
+    cards = service.quiz_cards(args.n)
+    if args.json:
+        print(json.dumps({"cards": [card.to_json() for card in cards]}, ensure_ascii=False))
+        return 0
+    counts = service.quiz_store().counts()
+    print(f"» quiz: {counts.due} due, {counts.new} new, {counts.total} cards")
+    if not cards:
+        print("  no cards yet: write definitions, fixes or numbers in your notes")
+    for n, card in enumerate(cards, 1):
+        due = card.due.astimezone().strftime("%Y-%m-%d %H:%M") if card.due else "new"
+        print(f"  {n}. [{card.id}] ({due})  {card.source.date}  {card.source.section}"
+              f"  ({card.source.path}:{card.source.line + 1})")
+        print(f"     Q: {card.question}")
+        print(f"     A: {card.answer}")
+    print("  grade one: studylog quiz --grade ID again|hard|good|easy")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(args)
     service.preload_tokenizer()
@@ -283,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="how many related notes (default 5)")
     p.set_defaults(func=cmd_related)
 
+    p = sub.add_parser("quiz", parents=[common], help="review cards drawn from your notes (spaced repetition)")
+    p.add_argument("-n", type=int, default=5, help="how many cards (default 5): due ones, then new ones")
+    p.add_argument("--grade", nargs=2, metavar=("ID", "GRADE"), help="grade a card: again, hard, good or easy")
+    p.set_defaults(func=cmd_quiz)
+
     p = sub.add_parser("ask", parents=[common], help="ask your notes; the answer streams, then its sources")
     p.add_argument("question", nargs="+", metavar="QUESTION")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: setting)")
@@ -302,8 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")

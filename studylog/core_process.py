@@ -616,6 +616,15 @@ class RemoteService:
     def related(self, note, text: str | None = None, k: int = 5):
         return self.core.call("related", note, text=text, k=k)
 
+    def quiz_cards(self, n: int = 5, now=None):
+        return self.core.call("quiz_cards", n, now)
+
+    def quiz_counts(self, now=None):
+        return self.core.call("quiz_counts", now)
+
+    def quiz_grade(self, card_id: str, grade: str, now=None):
+        return self.core.call("quiz_grade", card_id, grade, now)
+
     def ask_stream(self, question: str, history=None, cancel: threading.Event | None = None, today=None,
                    max_new_tokens: int | None = None) -> Iterator:
         kwargs: dict[str, Any] = {"history": history}

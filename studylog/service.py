@@ -53,6 +53,7 @@ class StudyLogService:
         self._keyword: KeywordIndex | None = None
         self._tokenizer_thread: threading.Thread | None = None
         self._related_vectors = None  # edited chunks' vectors by hash (related notes while typing)
+        self._quiz = None  # QuizStore, opened on first use
         self.recovered_from: Path | None = None
 
     # -- locations -------------------------------------------------------------------------
@@ -224,6 +225,34 @@ class StudyLogService:
                               else "the note has too little text yet to find related notes")
         result.seconds = time.perf_counter() - started
         return result
+
+    # -- quiz ------------------------------------------------------------------------------
+    def quiz_store(self):
+        """The quiz file (cards + review history) under the app data dir, opened on first use."""
+        from studylog.quiz.store import QuizStore
+
+        with self._lock:
+            if self._quiz is None:
+                self._quiz = QuizStore(self.settings.home / "quiz.sqlite")
+            return self._quiz
+
+    def quiz_cards(self, n: int = 5, now: dt.datetime | None = None):
+        """Up to `n` QuizCards (due ones first, then new ones), after drawing cards from changed notes."""
+        self.vault.check()
+        store = self.quiz_store()
+        store.sync(self.vault)
+        return store.next_cards(n, now)
+
+    def quiz_counts(self, now: dt.datetime | None = None):
+        """QuizCounts (due, new, total) after drawing cards from changed notes."""
+        self.vault.check()
+        store = self.quiz_store()
+        store.sync(self.vault)
+        return store.counts(now)
+
+    def quiz_grade(self, card_id: str, grade: str, now: dt.datetime | None = None) -> dt.datetime:
+        """Record a grade (again, hard, good, easy); the card's next due time (UTC)."""
+        return self.quiz_store().grade(card_id, grade, now)
 
     # -- answers ---------------------------------------------------------------------------
     def generator(self, progress=None):

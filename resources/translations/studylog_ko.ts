@@ -1311,5 +1311,57 @@ Click to open it in the heatmap</source>
         <source>(updating…)</source>
         <translation>(갱신 중…)</translation>
     </message>
+    <message>
+        <source>Again</source>
+        <translation>다시</translation>
+    </message>
+    <message>
+        <source>Hard</source>
+        <translation>어려움</translation>
+    </message>
+    <message>
+        <source>Good</source>
+        <translation>좋음</translation>
+    </message>
+    <message>
+        <source>Easy</source>
+        <translation>쉬움</translation>
+    </message>
+    <message>
+        <source>{due} due · {new} new · {total} cards</source>
+        <translation>복습 {due} · 새 카드 {new} · 전체 {total}장</translation>
+    </message>
+    <message>
+        <source>Drawing cards from your notes…</source>
+        <translation>노트에서 카드를 만드는 중…</translation>
+    </message>
+    <message>
+        <source>Could not load the quiz: {error}</source>
+        <translation>퀴즈를 불러오지 못했습니다: {error}</translation>
+    </message>
+    <message>
+        <source>Nothing to review now. New cards come from definitions, fixes and numbers you write in your notes.</source>
+        <translation>지금 복습할 카드가 없습니다. 노트에 쓴 정의, 해결 방법, 숫자에서 새 카드가 만들어집니다.</translation>
+    </message>
+    <message>
+        <source>Show answer (Space)</source>
+        <translation>정답 보기 (Space)</translation>
+    </message>
+    <message>
+        <source>Open note (O)</source>
+        <translation>노트 열기 (O)</translation>
+    </message>
+    <message>
+        <source>Open the note this card comes from, at its line</source>
+        <translation>이 카드가 나온 노트를 해당 줄에서 엽니다</translation>
+    </message>
+    <message>
+        <source>Quiz</source>
+        <translation>퀴즈</translation>
+    </message>
+    <message>
+        <source>Review cards drawn from your notes ({key})</source>
+        <translation>노트에서 만든 카드로 복습 ({key})</translation>
+    </message>
 </context>
 </TS>

@@ -51,6 +51,8 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.attention_bench import bench_attention as bench
     elif args.what == "related":
         from studylog.bench.related_bench import bench_related as bench
+    elif args.what == "quiz":
+        from studylog.bench.quiz_bench import bench_quiz as bench
     elif args.what == "gui":
         from studylog.gui.bench import bench_gui
 

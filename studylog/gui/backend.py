@@ -243,6 +243,24 @@ class Backend(QObject):
         return self._submit(self.engine, lambda ctx: ctx.service.related(path, text=text, k=k), "related",
                             **callbacks)
 
+    def quiz_next(self, n: int, **callbacks: Callable) -> Job:
+        """(cards, counts): up to `n` quiz cards (due ones, then new ones) and the counts. The quiz
+        needs no index, so a running index pass steps aside (and resumes) as it does for a search."""
+        self._preempt_index()
+
+        def quiz_next(ctx: JobContext):
+            return ctx.service.quiz_cards(n), ctx.service.quiz_counts()
+        return self._submit(self.engine, quiz_next, "quiz", **callbacks)
+
+    def quiz_grade(self, card_id: str, grade: str, **callbacks: Callable) -> Job:
+        """(next due time, counts) once the grade is stored. It steps ahead of an index pass too:
+        a grade queued behind a long pass would be lost if the window closed meanwhile."""
+        self._preempt_index()
+
+        def quiz_grade(ctx: JobContext):
+            return ctx.service.quiz_grade(card_id, grade), ctx.service.quiz_counts()
+        return self._submit(self.engine, quiz_grade, "quiz", **callbacks)
+
     # -- model -----------------------------------------------------------------------------
     def ask(self, question: str, history: list[tuple[str, str]], **callbacks: Callable) -> Job:
         """Stream AskEvents; `quit()` on the job sets the cancel event the service watches."""
