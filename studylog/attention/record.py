@@ -185,10 +185,11 @@ class RecordedAnswers:
 
     Kept in the process that owns the model (the core process) rather than on the `Answer`,
     which is pickled to the GUI: 220 MB per answer must not cross a pipe nor pile up in the
-    chat history. `capacity` bounds the memory (the panel usually asks for the latest answer).
+    chat history. `capacity` bounds the memory: the panel almost always opens on the latest answer; an older
+    one falls back to a replay whose tokens are checked (`Fidelity.method == "replay"`).
     """
 
-    def __init__(self, capacity: int = 2) -> None:
+    def __init__(self, capacity: int = 1) -> None:
         self.capacity = capacity
         self._rows: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
