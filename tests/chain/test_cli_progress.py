@@ -51,10 +51,9 @@ def test_on_a_terminal_each_stage_is_one_line_updated_in_place():
 
 def test_a_real_pseudo_terminal_is_detected():
     pty = pytest.importorskip("pty")
+    import fcntl
     import os
     import select
-
-    import fcntl
     import struct
     import termios
 
