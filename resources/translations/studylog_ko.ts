@@ -1072,8 +1072,8 @@ Click to open it in the heatmap</source>
         <translation>StudyLog가 캡처와 답변의 일치도를 재기 전에 저장된 파일입니다.</translation>
     </message>
     <message>
-        <source>exact</source>
-        <translation>정확</translation>
+        <source>exact · recorded while answering</source>
+        <translation>정확 · 답변하며 기록</translation>
     </message>
     <message>
         <source>Recorded while the model wrote this answer: each answer row is exactly the attention that chose that token.</source>

@@ -525,7 +525,7 @@ def test_redraw_bench_reports_layer_head_and_grid_timings(qtbot):
 
 
 @pytest.mark.parametrize(("fidelity", "badge", "state"), [
-    (Fidelity(0.0, True, "recorded", 0.0123, True), "exact", "exact"),
+    (Fidelity(0.0, True, "recorded", 0.0123, True), "exact · recorded while answering", "exact"),
     (Fidelity(0.031, True, "replay"), "differs by 0.031", "drift"),
     (Fidelity(None, True, "replay"), "replay", "unknown"),
     (Fidelity(None, False, "replay"), "replay differs", "drift"),

@@ -352,7 +352,7 @@ def fidelity_badge(fidelity) -> tuple[str, str, str]:
         return (tr("fidelity unknown"), "unknown",
                 tr("Saved before StudyLog measured how exactly a capture matches the answer."))
     if fidelity.max_abs_diff == 0.0 and fidelity.answer_tokens_match:
-        return (tr("exact"), "exact",
+        return (tr("exact · recorded while answering"), "exact",
                 tr("Recorded while the model wrote this answer: each answer row is exactly the attention "
                    "that chose that token.") + " " + replay_note(fidelity))
     if fidelity.max_abs_diff is not None:
