@@ -1,7 +1,12 @@
 """`studylog bench attention`: what recording the answer's attention while generating costs
 (time and memory beside the same generation without it), what the replay capture costs, and
 how far the replay's answer rows are from the recorded ones, for the default model on this
-machine's device, at 1,024 prompt + 256 answer tokens."""
+machine's device, at 1,024 prompt + 256 answer tokens.
+
+The run forces 256 tokens with `min_new_tokens`, which masks end-of-turn in generation's logits:
+wherever end-of-turn was the argmax, the generated token is not, so `replay_predicts_the_answer`
+can be false here for that reason alone (the app's chain forces no length).
+"""
 
 from __future__ import annotations
 
