@@ -21,6 +21,17 @@ _KNOWN_FORMAT = "{desc}: {percentage:3.0f}%|{bar:24}| {elapsed}<{remaining}"
 _UNKNOWN_FORMAT = "{desc}: {elapsed}"
 
 
+def _width(stream: TextIO) -> int:
+    """The terminal's width in columns, 80 when it does not say, at most 100."""
+    import os
+
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    return min(columns or 80, 100)
+
+
 class StageProgress:
     """Receives `(stage, fraction)` updates, `fraction` in [0, 1] or None while unknown.
 
@@ -76,7 +87,10 @@ class StageProgress:
             file=self.stream,
             bar_format=_KNOWN_FORMAT if known else _UNKNOWN_FORMAT,
             leave=True,
-            dynamic_ncols=True,
+            # A width of our own: tqdm's detection draws nothing on a pseudo-terminal that
+            # reports a 0 × 0 window (`script`, some CI runners, editors' shells).
+            ncols=_width(self.stream),
+            nrows=20,
             disable=False,  # our own line: TQDM_DISABLE (set for libraries' bars) must not hide it
         )
 

@@ -49,7 +49,8 @@ def test_on_a_terminal_each_stage_is_one_line_updated_in_place():
     assert not any(line.startswith("studylog:") for line in finished)
 
 
-def test_a_real_pseudo_terminal_is_detected():
+@pytest.mark.parametrize("rows_columns", [(24, 80), (0, 0)])
+def test_a_real_pseudo_terminal_is_detected(rows_columns):
     pty = pytest.importorskip("pty")
     import fcntl
     import os
@@ -58,8 +59,8 @@ def test_a_real_pseudo_terminal_is_detected():
     import termios
 
     leader, follower = pty.openpty()
-    # A new pseudo-terminal is 0 columns wide; a terminal window is not.
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    # A terminal window, and a pseudo-terminal that reports no size (`script`, CI runners).
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", *rows_columns, 0, 0))
     with os.fdopen(follower, "w") as stream:
         progress = StageProgress(stream)
         assert progress.interactive
@@ -69,7 +70,7 @@ def test_a_real_pseudo_terminal_is_detected():
         while select.select([leader], [], [], 0.5)[0]:  # read while the follower is open
             written += os.read(leader, 4096)
     os.close(leader)
-    assert b"loading" in written and b"\r" in written
+    assert b"loading:  50%" in written and b"\r" in written
 
 
 def test_the_converters_own_bar_reports_to_progress_instead(capsys):
