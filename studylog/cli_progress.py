@@ -10,6 +10,7 @@ rate and ETA is all it has to do.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -19,6 +20,9 @@ STAGES = ("downloading", "joining", "converting", "saving", "loading", "searchin
 
 _KNOWN_FORMAT = "{desc}: {percentage:3.0f}%|{bar:24}| {elapsed}<{remaining}"
 _UNKNOWN_FORMAT = "{desc}: {elapsed}"
+TICK_SECONDS = 0.5
+"""How often a terminal line is redrawn between updates: a stage that cannot tell its progress
+(loading the model: a minute without one report) still shows its clock running."""
 
 
 def _width(stream: TextIO) -> int:
@@ -35,8 +39,9 @@ def _width(stream: TextIO) -> int:
 class StageProgress:
     """Receives `(stage, fraction)` updates, `fraction` in [0, 1] or None while unknown.
 
-    On a terminal (`interactive`) each stage is one tqdm line updated in place and left behind,
-    finished, when the next stage starts. Otherwise nothing is written until `close`, which
+    On a terminal (`interactive`) each stage is one tqdm line updated in place (and redrawn
+    every `TICK_SECONDS` by a helper thread) and left behind, finished, when the next stage
+    starts. Otherwise nothing is written until `close`, which
     writes one line with every stage's wall time in seconds (when `summary`).
     """
 
@@ -49,8 +54,22 @@ class StageProgress:
         self._stage: str | None = None
         self._started = 0.0
         self._bar = None
+        self._lock = threading.Lock()  # the ticker redraws the bar the caller updates
+        self._stopped = threading.Event()
+        if self.interactive:
+            threading.Thread(target=self._tick, name="studylog-progress", daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._stopped.wait(TICK_SECONDS):
+            with self._lock:
+                if self._bar is not None:
+                    self._bar.refresh()
 
     def update(self, stage: str, fraction: float | None = None) -> None:
+        with self._lock:
+            self._update(stage, fraction)
+
+    def _update(self, stage: str, fraction: float | None) -> None:
         if stage != self._stage:
             self._finish_stage()
             self._stage, self._started = stage, time.perf_counter()
@@ -58,20 +77,24 @@ class StageProgress:
                 self._bar = self._new_bar(stage, fraction)
         if self._bar is not None:
             if fraction is not None and self._bar.total is None:  # unknown became known
+                started = self._bar.start_t
                 self._bar.leave = False  # the same line is redrawn with a percentage
                 self._bar.close()
                 self._bar = self._new_bar(stage, fraction)
+                self._bar.start_t = started  # the stage's clock keeps running
             if fraction is not None:
                 self._bar.n = round(fraction * 100, 1)
             self._bar.refresh()
 
     def end_stage(self) -> None:
         """The current stage is over (e.g. the first answer token arrived)."""
-        self._finish_stage()
-        self._stage = None
+        with self._lock:
+            self._finish_stage()
+            self._stage = None
 
     def close(self) -> None:
         """End the last stage; without a terminal, write the one summary line (if any stage ran)."""
+        self._stopped.set()
         self.end_stage()
         if not self.interactive and self.summary and self.seconds:
             parts = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.seconds.items())

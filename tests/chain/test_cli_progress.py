@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -86,3 +87,19 @@ def test_the_converters_own_bar_reports_to_progress_instead(capsys):
     assert seen == [("converting", 0.0), ("converting", 0.25), ("converting", 0.5),
                     ("converting", 0.75), ("converting", 1.0)]
     assert capsys.readouterr().err == ""
+
+
+def test_a_stage_without_a_fraction_shows_its_clock_running(monkeypatch):
+    import studylog.cli_progress as progress_module
+
+    monkeypatch.setattr(progress_module, "TICK_SECONDS", 0.05)
+    terminal = _Terminal()
+    progress = StageProgress(terminal)
+    progress.update("loading", None)
+    time.sleep(1.2)  # no update meanwhile, as while the model loads
+    progress.update("loading", 1.0)
+    progress.close()
+    text = terminal.getvalue()
+    assert "loading: 00:01" in text  # redrawn by the ticker while nothing reported
+    finished = [line.rsplit("\r", 1)[-1] for line in text.split("\n") if line.strip()]
+    assert finished == [finished[0]] and "100%" in finished[0] and "00:01<" in finished[0]
