@@ -7,10 +7,11 @@ reads the very query and key tensors of each decoding step, so the rows shown *a
 the answer came from. It is also cheap: one `[H, T]` row per layer and step beside a step that
 reads all 1.5 B weights. Measured on the 2-core CPU (Qwen2.5-1.5B, fp16-weights, 1,024 prompt +
 256 answer tokens, other jobs running): the recording's own work is 22-27 ms per token (28
-layers at ~1,200 keys), against 250-700 ms per decoding step, and `studylog bench attention`
-could not tell a recorded generation from a plain one (129 s vs 176 s, the noise of a shared
-machine); the same answer's one-pass replay took 90 s. The replay is still run for the views
-that need every prompt row (the rollout), and is checked against the recorded rows.
+layers at ~1,200 keys), against 250-700 ms per decoding step; `studylog bench attention`,
+warmed up, generated in 137 s plain and 159 s recording (+15 %, on a machine at load 7), and
+the answer was the same. The one-pass replay of the same answer took 105 s and gives rows that
+are not the answer's own wherever a kernel couples tokens. The replay is still run for the
+views that need every prompt row (the rollout), and is checked against the recorded rows.
 
 How: for the duration of `recording()` the model's configs name an attention implementation
 registered here. It calls the model's own implementation (SDPA or eager) with the arguments it
