@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from studylog import __version__
+from studylog.cli_progress import STAGES, StageProgress
 
 QUALITY_DEFAULT = 20
 
@@ -182,26 +183,41 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question)
     answer = None
     streamed = False
-    for event in service.ask_stream(question, max_new_tokens=args.max_new_tokens):
-        if event.kind == "status" and not args.json:
-            pct = f" {event.fraction:.0%}" if event.fraction is not None else ""
-            print(f"… {event.text}{pct}", file=sys.stderr, flush=True)
-        elif event.kind == "token" and not args.json:
-            print(event.text, end="", flush=True)
-            streamed = True
-        elif event.kind == "error":
-            raise CliError(event.text)
-        elif event.kind == "done":
-            answer = event.answer
-    if answer is None:
-        raise CliError("no answer was produced")
-    if args.attention:
-        from studylog.attention_export import save_answer_attention
+    attention = None
+    with StageProgress(summary=not args.json) as progress:
+        for event in service.ask_stream(question, max_new_tokens=args.max_new_tokens):
+            if event.kind == "status" and (event.text in STAGES or event.fraction is not None):
+                progress.update(event.text, event.fraction)
+            elif event.kind == "status":  # a message, not a stage: worth its own line
+                progress.end_stage()
+                print(f"studylog: {event.text}", file=sys.stderr, flush=True)
+            elif event.kind == "token":
+                progress.end_stage()
+                if not args.json:
+                    print(event.text, end="", flush=True)
+                    streamed = True
+            elif event.kind == "error":
+                raise CliError(event.text)
+            elif event.kind == "done":
+                answer = event.answer
+        if answer is None:
+            raise CliError("no answer was produced")
+        if args.attention:
+            from studylog.attention_export import save_answer_attention
 
-        saved = save_answer_attention(service, answer, Path(args.attention))
-        print(f"attention saved to {saved}", file=sys.stderr)
+            if streamed:
+                print(file=sys.stdout, flush=True)  # the bar starts on a line of its own
+            progress.update("capturing attention")
+            saved, fidelity = save_answer_attention(service, answer, Path(args.attention))
+            progress.end_stage()
+            attention = {"path": str(saved), "fidelity": fidelity.to_json()}
+    if attention is not None and not args.json:
+        print(f"attention saved to {attention['path']} ({_fidelity_text(fidelity)})", file=sys.stderr)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        payload = answer.to_json()
+        if attention is not None:
+            payload["attention"] = attention
+        print(json.dumps(payload, ensure_ascii=False))
         return 0
     if answer.fallback and streamed:
         print("\n\n" + answer.text)
@@ -220,6 +236,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(f"({answer.model} on {answer.device}: {answer.prompt_tokens} prompt tokens, {answer.new_tokens} new, "
           f"first token {answer.seconds_to_first_token:.1f} s, total {answer.seconds:.1f} s)", file=sys.stderr)
     return 0
+
+
+def _fidelity_text(fidelity) -> str:
+    """One phrase for a `Fidelity`: what the answer rows are and how far the replay drifted."""
+    if fidelity.method == "recorded":
+        text = "answer rows recorded while generating: exact"
+        if fidelity.replay_max_abs_diff is not None:
+            text += (f"; the replay behind the prompt × prompt views differs by up to "
+                     f"{fidelity.replay_max_abs_diff:.2g}"
+                     + ("" if fidelity.replay_tokens_match else " and does not predict the answer"))
+        return text
+    return ("replayed, not recorded: " + ("predicts the answer's tokens" if fidelity.answer_tokens_match
+                                          else "does NOT predict the answer's tokens"))
 
 
 def cmd_attention(args: argparse.Namespace) -> int:
@@ -354,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # Our own progress lines say what is happening; library progress bars only add noise.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # tqdm reads TQDM_* once, when it is first imported (transformers imports it): set before
+    # any import, this silences every library bar (the GGUF converter's too); ours opt back in.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     parser = build_parser()

@@ -1064,6 +1064,54 @@ Click to open it in the heatmap</source>
         <translation>내보내지 못했습니다: {error}</translation>
     </message>
     <message>
+        <source>fidelity unknown</source>
+        <translation>정확도 모름</translation>
+    </message>
+    <message>
+        <source>Saved before StudyLog measured how exactly a capture matches the answer.</source>
+        <translation>StudyLog가 캡처와 답변의 일치도를 재기 전에 저장된 파일입니다.</translation>
+    </message>
+    <message>
+        <source>exact · recorded while answering</source>
+        <translation>정확 · 답변하며 기록</translation>
+    </message>
+    <message>
+        <source>Recorded while the model wrote this answer: each answer row is exactly the attention that chose that token.</source>
+        <translation>모델이 이 답변을 쓰는 동안 기록했습니다: 답변의 각 행은 그 토큰을 고른 바로 그 어텐션입니다.</translation>
+    </message>
+    <message>
+        <source>differs by {diff}</source>
+        <translation>차이 {diff}</translation>
+    </message>
+    <message>
+        <source>The rows shown differ from the attention that wrote the answer by up to {diff}.</source>
+        <translation>보이는 행은 답변을 쓴 어텐션과 최대 {diff}만큼 다릅니다.</translation>
+    </message>
+    <message>
+        <source>replay</source>
+        <translation>재실행</translation>
+    </message>
+    <message>
+        <source>Replayed after the answer (its recording is no longer kept): the replay predicts the answer's every token, but its weights were not compared with the answer's own.</source>
+        <translation>답변 뒤에 다시 실행했습니다(기록은 더 이상 보관되지 않음): 재실행은 답변의 모든 토큰을 그대로 예측하지만, 가중치를 답변 당시의 것과 비교하지는 못했습니다.</translation>
+    </message>
+    <message>
+        <source>replay differs</source>
+        <translation>재실행 불일치</translation>
+    </message>
+    <message>
+        <source>Replayed after the answer, and the replay does not predict every token of the answer: these rows are not exactly what the model computed while answering.</source>
+        <translation>답변 뒤에 다시 실행했는데 재실행이 답변의 모든 토큰을 예측하지 못합니다: 이 행들은 모델이 답변할 때 계산한 것과 정확히 같지 않습니다.</translation>
+    </message>
+    <message>
+        <source>The rollout comes from a replay of prompt + answer.</source>
+        <translation>롤아웃은 프롬프트 + 답변을 다시 실행해 얻은 것입니다.</translation>
+    </message>
+    <message>
+        <source>The rollout comes from a replay of prompt + answer, whose answer rows differ from the recorded ones by up to {diff}.</source>
+        <translation>롤아웃은 프롬프트 + 답변을 다시 실행해 얻은 것이며, 그 답변 행은 기록된 행과 최대 {diff}만큼 다릅니다.</translation>
+    </message>
+    <message>
         <source>Layer</source>
         <translation>레이어</translation>
     </message>

@@ -1,4 +1,10 @@
-"""Record what the model attended to while it wrote an answer, in one extra forward pass.
+"""Replay prompt+answer in one extra forward pass and keep its attention.
+
+The answer's own rows are best recorded while generating (`studylog.attention.record`): a
+replay is the computation that answered only where every kernel treats tokens independently.
+The replay remains the source of the prompt × prompt views (rollout, full layers), and is
+checked against generation: its answer rows against the recorded ones, and its argmax at every
+answer position against the answer's tokens (see `Fidelity`).
 
 Generation runs with fast fused attention, which never materialises attention weights, so
 after an answer is done we replay the exact prompt+answer ids once with a custom attention
@@ -33,13 +39,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studylog.attention.analysis import rollout_step, validate_spans
+from studylog.attention.fidelity import Fidelity
 from studylog.attention.tokens import Span, Tokenizer, piece_units, special_flags, token_labels
 
 if TYPE_CHECKING:
     import torch
     from transformers import PretrainedConfig, PreTrainedModel
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added `fidelity`; version 1 files still load, with `fidelity` None (not measured)."""
+
+LOGIT_CHUNK_ROWS = 64
+"""Answer positions pushed through the LM head at once when checking the replay's argmax
+(Qwen2.5's 151,936-word vocabulary: 39 MB of float32 logits per chunk)."""
 
 CHUNK_ROWS = 128
 """Query rows whose weights are computed at once: `[H, CHUNK_ROWS, T]` is the largest weight tensor."""
@@ -74,6 +86,7 @@ class AttentionCapture:
     rollout: np.ndarray | None = None  # float32 [T, T]: head-mean attention rollout
     # float16 [H, T, T] for each layer asked for in `keep_layers_full`
     full_layers: dict[int, np.ndarray] = field(default_factory=dict)
+    fidelity: Fidelity | None = None  # None: saved before fidelity was measured
 
     @property
     def answer_len(self) -> int:
@@ -111,6 +124,7 @@ class AttentionCapture:
             "spans": [[span.label, span.start, span.end] for span in self.spans],
             "pieces": [[piece.label, piece.start, piece.end] for piece in self.pieces],
             "special": self.special,
+            "fidelity": None if self.fidelity is None else self.fidelity.to_json(),
         }
         arrays = {
             "meta": np.array(json.dumps(meta, ensure_ascii=False)),
@@ -126,7 +140,7 @@ class AttentionCapture:
     def load(cls, path: str | os.PathLike[str]) -> AttentionCapture:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            if meta["format"] != FORMAT_VERSION:
+            if meta["format"] not in (1, FORMAT_VERSION):
                 raise ValueError(
                     f"{path}: capture format {meta['format']}, expected {FORMAT_VERSION}"
                 )
@@ -149,6 +163,7 @@ class AttentionCapture:
                     for name in data.files
                     if name.startswith(full_prefix)
                 },
+                fidelity=Fidelity.from_json(meta["fidelity"]) if meta.get("fidelity") else None,
             )
 
 
@@ -162,6 +177,8 @@ def capture_attention(
     keep_layers_full: Collection[int] = (),
     rollout: bool = True,
     model_name: str | None = None,
+    recorded: np.ndarray | None = None,
+    check_tokens: bool = True,
 ) -> AttentionCapture:
     """Replay `token_ids` (prompt followed by the generated answer) once and keep its attention.
 
@@ -169,6 +186,13 @@ def capture_attention(
     `keep_layers_full` (float16, H*T*T*2 bytes each), and - with `rollout` - the head-mean
     attention folded into a running `[T, T]` rollout. The model must not run concurrently:
     the pass switches it to the capture attention implementation until it returns.
+
+    `recorded`: the answer rows recorded during generation (`AnswerRecorder.rows`, float16
+    `[L, H, A, T]`). Given, they are the rows kept (fidelity exact) and the replay's own rows
+    are only compared with them, chunk by chunk; without them the replay's rows are kept and
+    only its argmax can be checked. With `check_tokens` the replay runs to the LM head on the
+    answer positions to see whether it predicts the answer's tokens (text that no model wrote,
+    as in explore mode, has nothing to check: then `answer_tokens_match` is False).
     """
     import torch
 
@@ -181,7 +205,11 @@ def capture_attention(
         raise ValueError(f"keep_layers_full {sorted(keep)} outside 0..{num_layers - 1}")
 
     first, stop = prompt_len - 1, num_tokens - 1  # query rows kept for the answer
-    answer_rows = np.zeros((num_layers, num_heads, num_tokens - prompt_len, num_tokens), np.float16)
+    shape = (num_layers, num_heads, num_tokens - prompt_len, num_tokens)
+    if recorded is not None and recorded.shape != shape:
+        raise ValueError(f"recorded rows have shape {recorded.shape}, expected {shape}")
+    answer_rows = np.zeros(shape, np.float16) if recorded is None else recorded
+    replay_diff = 0.0
     full_layers: dict[int, np.ndarray] = {}
     head_mean: dict[int, np.ndarray] = {}
     running: np.ndarray | None = None
@@ -190,12 +218,19 @@ def capture_attention(
         return (0, num_tokens) if rollout or layer in keep else (first, stop)
 
     def on_chunk(layer: int, start: int, weights: torch.Tensor) -> None:
+        nonlocal replay_diff
         end = start + weights.shape[1]
         low, high = max(start, first), min(end, stop)
-        if low < high:  # copied straight into the float16 array, no temporary
+        if low < high and recorded is None:  # copied straight into the float16 array
             torch.from_numpy(answer_rows[layer, :, low - first : high - first]).copy_(
                 weights[:, low - start : high - start]
             )
+        elif low < high:  # compared with what generation recorded, then dropped
+            # Rounded to float16 first, as the recorded rows were: the figure then measures
+            # the computations, not the storage.
+            replayed = weights[:, low - start : high - start].half().float()
+            reference = torch.from_numpy(answer_rows[layer, :, low - first : high - first])
+            replay_diff = max(replay_diff, float((replayed - reference.float()).abs().max()))
         if layer in keep:
             if layer not in full_layers:
                 full_layers[layer] = np.zeros((num_heads, num_tokens, num_tokens), np.float16)
@@ -209,13 +244,13 @@ def capture_attention(
         nonlocal running
         if rollout:
             running = rollout_step(running, head_mean.pop(layer))
-        if layer == num_layers - 1:
-            raise _StopForward  # nothing after the last layer's weights is needed
 
-    try:
-        _attention_pass(model, ids, _Pass(rows, on_chunk, on_done))
-    except _StopForward:
-        pass
+    hidden = _attention_pass(model, ids, _Pass(rows, on_chunk, on_done))
+    tokens_match = check_tokens and _predicts(model, hidden[first:stop], ids[prompt_len:])
+    if recorded is None:
+        fidelity = Fidelity(None, tokens_match, "replay")
+    else:
+        fidelity = Fidelity(0.0, True, "recorded", replay_diff, tokens_match)
     pieces = piece_units(tokenizer, ids)
     return AttentionCapture(
         model_name=model_name or getattr(model, "name_or_path", "") or type(model).__name__,
@@ -231,7 +266,23 @@ def capture_attention(
         special=special_flags(tokenizer, ids),
         rollout=running,
         full_layers=full_layers,
+        fidelity=fidelity,
     )
+
+
+def _predicts(model: PreTrainedModel, hidden: torch.Tensor, answer_ids: Sequence[int]) -> bool:
+    """Whether the LM head's argmax of `hidden` (`[A, hidden]`, the answer's query rows after
+    the final norm) is `answer_ids` at every position, `LOGIT_CHUNK_ROWS` rows at a time."""
+    import torch
+
+    head = model.get_output_embeddings()
+    with torch.inference_mode():
+        for start in range(0, len(answer_ids), LOGIT_CHUNK_ROWS):
+            chunk = head(hidden[start : start + LOGIT_CHUNK_ROWS]).argmax(dim=-1)
+            wanted = torch.tensor(answer_ids[start : start + LOGIT_CHUNK_ROWS], device=chunk.device)
+            if not torch.equal(chunk, wanted):
+                return False
+    return True
 
 
 def layer_matrix(model: PreTrainedModel, token_ids: Sequence[int], layer: int) -> np.ndarray:
@@ -304,8 +355,12 @@ def _attention_pass(
     token_ids: list[int],
     wanted: _Pass,
     layers: Collection[int] | None = None,
-) -> None:
-    """One forward pass of the decoder stack with the capture attention, feeding `wanted` per layer."""
+) -> torch.Tensor:
+    """One forward pass of the decoder stack with the capture attention, feeding `wanted` per layer.
+
+    Returns the final hidden states `[T, hidden]` (after the model's last norm), unless
+    `wanted` ends the pass early by raising `_StopForward`.
+    """
     import torch
 
     _register_attention()
@@ -316,8 +371,9 @@ def _attention_pass(
     token = _ACTIVE.set(wanted)
     try:
         with _capture_eval(model), _chunked_mlps(model), torch.inference_mode():
-            # The base model skips the LM head: its [T, vocab] logits are unused here.
-            model.base_model(input_ids=input_ids, use_cache=False)
+            # The base model skips the LM head: [T, vocab] logits would cost 0.8 GB; the caller
+            # applies the head to the few rows it needs.
+            return model.base_model(input_ids=input_ids, use_cache=False).last_hidden_state[0]
     finally:
         _ACTIVE.reset(token)
 

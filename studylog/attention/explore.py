@@ -59,7 +59,9 @@ def text_attention(model, tokenizer, text: str, layer: int | None = None, head: 
     kv_heads = getattr(config, "num_key_value_heads", None) or heads
     labels = token_labels(piece_units(tokenizer, ids))
     if head == "rollout":
-        capture = capture_attention(model, tokenizer, ids, 1, rollout=True, model_name=model_name)
+        capture = capture_attention(
+            model, tokenizer, ids, 1, rollout=True, model_name=model_name, check_tokens=False
+        )
         matrix, chosen_layer = capture.rollout.astype(np.float32), None
     else:
         chosen_layer = layers - 1 if layer is None else (layer if layer >= 0 else layers + layer)

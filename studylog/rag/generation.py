@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -110,8 +111,12 @@ def stream_generate(
     cancel: threading.Event | None = None,
     result: GenerationResult | None = None,
     min_new_tokens: int = 0,
+    around_generate: AbstractContextManager | None = None,
 ) -> Iterator[str]:
     """Yield text pieces as greedy decoding produces them; fills `result` when done.
+
+    `around_generate` is entered in the generating thread around `generate` itself (the
+    attention recorder switches the model's attention implementation there).
 
     Greedy with end-of-sequence allowed: measured better than repetition penalties, which
     garble text the model should copy from the notes ("proxy_bufferings"). Loops are caught
@@ -139,7 +144,7 @@ def stream_generate(
 
     def run() -> None:
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), around_generate or nullcontext():
                 model.generate(**kwargs)
         except BaseException as exc:  # surfaced to the caller below
             result.error = exc

@@ -17,6 +17,8 @@ import os
 import shutil
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,16 +131,49 @@ def _convert_gguf(gguf: Path, out: Path, progress: Progress) -> None:
     tokenizer = AutoTokenizer.from_pretrained(
         gguf.parent, gguf_file=gguf.name, local_files_only=True
     )
-    model = AutoModelForCausalLM.from_pretrained(
-        gguf.parent,
-        gguf_file=gguf.name,
-        dtype=torch.float16,
-        local_files_only=True,
-        **_dense_gguf_kwargs(),
-    )
+    with _converter_reports_to(progress):
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent,
+            gguf_file=gguf.name,
+            dtype=torch.float16,
+            local_files_only=True,
+            **_dense_gguf_kwargs(),
+        )
     progress("saving", None)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+
+
+@contextmanager
+def _converter_reports_to(progress: Progress) -> Iterator[None]:
+    """transformers' GGUF converter draws its own tqdm bar over the tensors on stderr; for the
+    duration, its loop reports `("converting", done / total)` to `progress` instead, silently.
+
+    Patched where the converter looks it up (its module's `tqdm` name); a transformers without
+    that module or name converts as before, with whatever bar it draws.
+    """
+    try:
+        import transformers.modeling_gguf_pytorch_utils as converter
+    except ImportError:
+        yield
+        return
+    if not hasattr(converter, "tqdm"):
+        yield
+        return
+
+    def reporting(iterable, *args, **kwargs):
+        items = list(iterable)
+        for done, item in enumerate(items):
+            progress("converting", done / max(len(items), 1))
+            yield item
+        progress("converting", 1.0)
+
+    saved = converter.tqdm
+    converter.tqdm = reporting
+    try:
+        yield
+    finally:
+        converter.tqdm = saved
 
 
 def _write_marker(folder: Path, source_sha256: str) -> None:

@@ -89,6 +89,7 @@ def join_parts(
     tmp = dest.with_name(f".{dest.name}.partial")
     digest = hashlib.sha256()
     done = 0
+    reported = -1  # the last whole percent reported
     try:
         with open(tmp, "wb") as out:
             for path in paths:
@@ -97,7 +98,10 @@ def join_parts(
                         digest.update(chunk)
                         out.write(chunk)
                         done += len(chunk)
-                        if progress is not None:
+                        # At most one report per whole percent: a status bar or a terminal
+                        # line has nothing to show for the other few hundred chunks.
+                        if progress is not None and done * 100 // total != reported:
+                            reported = done * 100 // total
                             progress("joining", done / total)
         actual = digest.hexdigest()
         if done != expected_size or actual != expected_sha256.lower():

@@ -164,8 +164,10 @@ def test_long_capture_never_materialises_a_full_attention_matrix(
         returned_weights.append(output[1])
 
     watchers = [module.register_forward_hook(watch) for module in attention_modules(model)]
-    lm_head_calls: list[int] = []
-    lm_head_watch = model.lm_head.register_forward_hook(lambda *_: lm_head_calls.append(1))
+    lm_head_rows: list[int] = []
+    lm_head_watch = model.lm_head.register_forward_hook(
+        lambda _, args, __: lm_head_rows.append(args[0].shape[-2])
+    )
     full_matrix = NUM_HEADS * num_tokens * num_tokens
     with TensorShapes() as shapes:
         try:
@@ -185,10 +187,12 @@ def test_long_capture_never_materialises_a_full_attention_matrix(
     intermediate = model.config.intermediate_size
     mlp_rows = {shape[-2] for shape in shapes if len(shape) >= 2 and shape[-1] == intermediate}
     assert mlp_rows and max(mlp_rows) <= capture_module.MLP_CHUNK_ROWS < num_tokens, mlp_rows
-    # Nothing upstream holds weights; the pass ends inside the last layer's attention, whose
-    # output (and the MLP after it) nothing needs.
-    assert returned_weights == [None] * (NUM_LAYERS - 1)
-    assert not lm_head_calls  # no [T, vocab] logits
+    # Nothing upstream holds weights.
+    assert returned_weights == [None] * NUM_LAYERS
+    # The LM head sees only the answer's query rows, a chunk at a time (and stops at the first
+    # chunk that does not predict these random tokens): no [T, vocab] logits.
+    assert 0 < sum(lm_head_rows) <= num_tokens - prompt_len
+    assert max(lm_head_rows) <= capture_module.LOGIT_CHUNK_ROWS
     assert capture.answer_rows.shape == (NUM_LAYERS, NUM_HEADS, num_tokens - prompt_len, num_tokens)
     assert capture.answer_rows.dtype == np.float16
     assert (capture.num_heads, capture.num_kv_heads) == (NUM_HEADS, NUM_KV_HEADS)

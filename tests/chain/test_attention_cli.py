@@ -66,3 +66,51 @@ def test_streamed_answer_is_followed_by_its_corrected_citations(capsys, monkeypa
     assert cli.main(["ask", "√d_k?"]) == 0
     out = capsys.readouterr().out
     assert out.index("[1].") < out.index("citations corrected") < out.index("[4].")
+
+
+def test_ask_json_reports_the_fidelity_of_recorded_attention(capsys, service_with_tiny_model, tmp_path):
+    service_with_tiny_model.index()
+    code = cli.main(["ask", "--json", "--max-new-tokens", "6", "--attention", str(tmp_path / "att"),
+                     "√d_k로 나누는 이유가 뭐였지?"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    attention = payload["attention"]
+    assert attention["path"].endswith(".npz") and (tmp_path / "att").exists()
+    fidelity = attention["fidelity"]
+    # Recorded while generating: exactly the computation that answered.
+    assert fidelity["max_abs_diff"] == 0.0 and fidelity["answer_tokens_match"] is True
+    assert fidelity["method"] == "recorded"
+    # The tiny model is token-independent, so its replay agrees to float16 rounding.
+    assert fidelity["replay_max_abs_diff"] < 2e-3 and fidelity["replay_tokens_match"] is True
+    from studylog.attention import AttentionCapture
+
+    capture = AttentionCapture.load(attention["path"])
+    assert capture.fidelity is not None and capture.fidelity.to_json() == fidelity
+
+
+def test_an_answer_whose_rows_were_not_kept_is_replayed_and_checked(service_with_tiny_model, tmp_path):
+    from studylog.attention.record import RECORDED
+
+    service_with_tiny_model.index()
+    answer = None
+    for event in service_with_tiny_model.ask_stream("√d_k로 나누는 이유가 뭐였지?", max_new_tokens=6):
+        if event.kind == "done":
+            answer = event.answer
+    assert answer is not None and answer.answer_token_ids
+    token_ids = answer.prompt_token_ids + answer.answer_token_ids
+    assert RECORDED.get(token_ids) is not None  # the chain kept the latest answer's rows
+    RECORDED.put([0], np.zeros((1,), np.float16))  # a newer answer pushes them out
+    assert RECORDED.get(token_ids) is None
+    capture = service_with_tiny_model.capture_answer(answer)
+    assert capture.fidelity.method == "replay" and capture.fidelity.max_abs_diff is None
+    assert capture.fidelity.answer_tokens_match
+
+
+def test_ask_without_a_terminal_writes_only_a_summary_to_stderr(capsys, service_with_tiny_model):
+    service_with_tiny_model.index()
+    assert cli.main(["ask", "--max-new-tokens", "4", "√d_k로 나누는 이유가 뭐였지?"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "…" not in err and "%|" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[0].startswith("studylog: ") and "searching your notes" in lines[0]
+    assert len(lines) <= 2, lines  # the stages' summary, then the answer's timings

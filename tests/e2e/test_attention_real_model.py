@@ -254,3 +254,27 @@ def test_attention_cli_json_over_korean_and_english_text(capsys, real_model, stu
     expected = eager_attentions(real_model.model, ids)[3].mean(axis=0)
     np.testing.assert_allclose(matrix, expected, atol=1e-5)
     assert [call["model"] for call in studylog_cli.load_calls] == [DEFAULT_GENERATOR]
+
+
+def test_recorded_rows_are_exact_and_leave_the_answer_unchanged(real_model, chat: Chat) -> None:
+    """Recording while generating does not change one token, and the replay's drift from it is
+    measured (not bounded: on CPUs whose kernels couple tokens it is what the figure is for)."""
+    from studylog.attention.record import AnswerRecorder
+
+    model, prompt_len = real_model.model, chat.prompt_len
+    answer_len = len(chat.token_ids) - prompt_len
+    inputs = torch.tensor([chat.token_ids[:prompt_len]], device=model.device)
+    recorder = AnswerRecorder(model, prompt_len, answer_len)
+    with torch.inference_mode(), recorder.recording():
+        out = model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=answer_len,
+                             min_new_tokens=answer_len, do_sample=False)
+    assert out[0].tolist() == chat.token_ids  # the fixture generated them without recording
+    rows = recorder.rows(answer_len)
+    np.testing.assert_allclose(rows.astype(np.float32).sum(-1), 1.0, atol=1e-2)
+    capture = capture_attention(model, real_model.tokenizer, chat.token_ids, prompt_len,
+                                model_name=real_model.name, recorded=rows)
+    fidelity = capture.fidelity
+    assert fidelity.exact and fidelity.method == "recorded"
+    assert fidelity.replay_max_abs_diff is not None and 0.0 <= fidelity.replay_max_abs_diff < 1.0
+    print(f"\nreplay vs recorded: max |diff| {fidelity.replay_max_abs_diff:.2e}, "
+          f"replay predicts the answer: {fidelity.replay_tokens_match}")

@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
 
 from studylog.attention import AttentionCapture, Span, mask_keys, sink_mask, token_labels
 from studylog.attention.explore import TextAttention
+from studylog.attention.fidelity import Fidelity
 from studylog.gui.attention import colormap
 from studylog.gui.attention.data import GRANULARITIES, grid_summary, pieces_from_labels
 from studylog.gui.attention.panel import EXPLORE, GRID, HEATMAP, SOURCES, AttentionPanel
@@ -521,3 +522,30 @@ def test_redraw_bench_reports_layer_head_and_grid_timings(qtbot):
     timings = report["timings"]
     assert {"heatmap_switch_layer", "heatmap_switch_head", "grid_redraw_sink_toggle"} <= set(timings)
     assert all(value["median_ms"] < 1000 for key, value in timings.items() if isinstance(value, dict))
+
+
+@pytest.mark.parametrize(("fidelity", "badge", "state"), [
+    (Fidelity(0.0, True, "recorded", 0.0123, True), "exact · recorded while answering", "exact"),
+    (Fidelity(0.031, True, "replay"), "differs by 0.031", "drift"),
+    (Fidelity(None, True, "replay"), "replay", "unknown"),
+    (Fidelity(None, False, "replay"), "replay differs", "drift"),
+    (None, "fidelity unknown", "unknown"),
+])
+def test_the_header_badge_says_how_exactly_the_rows_are_what_answered(qtbot, panel, fidelity, badge, state):
+    capture = make_capture()
+    capture.fidelity = fidelity
+    shown_capture(panel, qtbot, capture)
+    assert panel.fidelity_badge.isVisible()
+    assert panel.fidelity_badge.text() == badge
+    assert panel.fidelity_badge.property("state") == state
+    panel.tabs.setCurrentIndex(EXPLORE)  # explore text was never an answer: no badge
+    assert not panel.fidelity_badge.isVisible()
+
+
+def test_the_rollout_caption_says_it_comes_from_a_replay(qtbot, panel):
+    capture = make_capture()
+    capture.fidelity = Fidelity(0.0, True, "recorded", 0.0123, True)
+    shown_capture(panel, qtbot, capture)
+    assert "replay" not in panel.caption()  # a layer's rows: recorded, exact
+    panel.selector.set_choice(LAYERS - 1, "rollout")
+    assert "replay of prompt + answer" in panel.caption() and "0.012" in panel.caption()

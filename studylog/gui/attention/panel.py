@@ -84,6 +84,9 @@ class AttentionPanel(Retranslatable, QWidget):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.meta = QLabel()
         self.meta.setObjectName("BubbleMeta")
+        self.fidelity_badge = QLabel()
+        self.fidelity_badge.setObjectName("FidelityBadge")
+        self.fidelity_badge.hide()
         self.export_button = QToolButton()
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_menu = QMenu(self)
@@ -115,6 +118,7 @@ class AttentionPanel(Retranslatable, QWidget):
         titles.addWidget(self.title)
         titles.addWidget(self.meta)
         header.addLayout(titles, 1)
+        header.addWidget(self.fidelity_badge, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
@@ -225,8 +229,11 @@ class AttentionPanel(Retranslatable, QWidget):
         name = head_name(head, self.capture.num_heads, self.capture.num_kv_heads)
         where = name if head == "rollout" else tr("layer {layer} · {head}").format(layer=self.selector.layer, head=name)
         sinks = tr("sinks hidden, rows renormalised") if self.selector.hide_sinks else tr("sinks shown")
-        return tr("{where} · {sinks}. Each row is what the model looked at while writing that piece of the "
-                  "answer.").format(where=where, sinks=sinks)
+        caption = tr("{where} · {sinks}. Each row is what the model looked at while writing that piece of the "
+                     "answer.").format(where=where, sinks=sinks)
+        if head == "rollout":  # built from every prompt row too, which only a replay computes
+            caption += " " + replay_note(getattr(self.capture, "fidelity", None))
+        return caption
 
     def open_cell(self, layer: int, head: object) -> None:
         """A grid thumbnail was clicked: show that layer and head in the heatmap."""
@@ -302,6 +309,7 @@ class AttentionPanel(Retranslatable, QWidget):
     def _update_header(self) -> None:
         capture = self.capture
         if self.tabs.currentIndex() == EXPLORE or capture is None:
+            self.fidelity_badge.hide()
             self.title.setText(tr("Explore attention"))
             self.meta.setText(tr("Run the loaded model over any text and see where each token looks."))
             return
@@ -312,6 +320,14 @@ class AttentionPanel(Retranslatable, QWidget):
                              "heads").format(model=capture.model_name, prompt=capture.prompt_len,
                                              answer=capture.answer_len, layers=capture.num_layers,
                                              heads=capture.num_heads))
+        text, state, tooltip = fidelity_badge(getattr(capture, "fidelity", None))
+        self.fidelity_badge.setText(text)
+        self.fidelity_badge.setToolTip(tooltip)
+        if self.fidelity_badge.property("state") != state:
+            self.fidelity_badge.setProperty("state", state)
+            self.fidelity_badge.style().unpolish(self.fidelity_badge)  # re-read the [state] rule
+            self.fidelity_badge.style().polish(self.fidelity_badge)
+        self.fidelity_badge.show()
 
     def retranslate(self) -> None:
         for index, text in ((HEATMAP, tr("Heatmap")), (GRID, tr("Layers × heads")), (SOURCES, tr("Sources")),
@@ -328,3 +344,33 @@ class AttentionPanel(Retranslatable, QWidget):
         self._update_header()
         if self.model is not None:
             self.refresh()
+
+
+def fidelity_badge(fidelity) -> tuple[str, str, str]:
+    """(badge text, style state "exact" / "drift" / "unknown", tooltip) for a capture's `Fidelity`."""
+    if fidelity is None:
+        return (tr("fidelity unknown"), "unknown",
+                tr("Saved before StudyLog measured how exactly a capture matches the answer."))
+    if fidelity.max_abs_diff == 0.0 and fidelity.answer_tokens_match:
+        return (tr("exact · recorded while answering"), "exact",
+                tr("Recorded while the model wrote this answer: each answer row is exactly the attention "
+                   "that chose that token.") + " " + replay_note(fidelity))
+    if fidelity.max_abs_diff is not None:
+        return (tr("differs by {diff}").format(diff=f"{fidelity.max_abs_diff:.2g}"), "drift",
+                tr("The rows shown differ from the attention that wrote the answer by up to {diff}.").format(
+                    diff=f"{fidelity.max_abs_diff:.2g}"))
+    if fidelity.answer_tokens_match:
+        return (tr("replay"), "unknown",
+                tr("Replayed after the answer (its recording is no longer kept): the replay predicts the "
+                   "answer's every token, but its weights were not compared with the answer's own."))
+    return (tr("replay differs"), "drift",
+            tr("Replayed after the answer, and the replay does not predict every token of the answer: "
+               "these rows are not exactly what the model computed while answering."))
+
+
+def replay_note(fidelity) -> str:
+    """One sentence on the replay behind the prompt × prompt views (the rollout)."""
+    if fidelity is None or fidelity.replay_max_abs_diff is None:
+        return tr("The rollout comes from a replay of prompt + answer.")
+    return tr("The rollout comes from a replay of prompt + answer, whose answer rows differ from the "
+              "recorded ones by up to {diff}.").format(diff=f"{fidelity.replay_max_abs_diff:.2g}")
