@@ -309,7 +309,8 @@ class MainWindow(Retranslatable, QMainWindow):
     def save_ui_state(self) -> None:
         state = ui_state()
         state.setValue("window/geometry", self.saveGeometry())
-        state.setValue("window/state", self.saveState(STATE_VERSION))
+        if self._pending_tabs is None:  # never shown: the dock groups are not made yet, keep the last layout
+            state.setValue("window/state", self.saveState(STATE_VERSION))
         state.setValue("editor/preview", self.editor_panel.previewing)
         if self.session.path is not None:
             state.setValue("session/last_note", str(self.session.path))

@@ -102,3 +102,15 @@ def test_a_dock_missing_from_an_older_saved_layout_still_joins_its_tab_group(sta
     second.related_dock.reveal()
     assert second.related_dock in second.tabifiedDockWidgets(second.ask_dock)
     assert dock_tab_bars(second) == [["Ask your notes", "Related notes"], ["Days", "Search"]]
+
+
+def test_a_window_closed_before_it_was_shown_keeps_the_saved_layout(start, qtbot, make_window, fixtures_vault):
+    first = start()
+    first.related_dock.reveal()
+    loaded(first, qtbot).close()
+    hidden = MainWindow(Settings(ui_language="en", theme="light"), fake_factory(FakeService(fixtures_vault)),
+                        vault_override=fixtures_vault, index_on_start=False, warm_up_on_start=False)
+    make_window.windows.append(hidden)
+    loaded(hidden, qtbot).save_ui_state()  # its docks are not grouped yet: saving that would lose the groups
+    second = start()
+    assert dock_tab_bars(second) == [["Ask your notes", "Related notes"], ["Days", "Search"]]
