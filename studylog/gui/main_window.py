@@ -59,6 +59,14 @@ _SERVICE_KEYS = ("vault", "embedder", "generator", "device", "chroma_mode", "chr
 ServiceFactory = Callable[[Any, Path | None], Any]
 
 
+def _in_saved_layout(layout, name: str) -> bool:
+    """Whether a saveState() blob places the dock named `name` (a dock added in a newer
+    version is not in an older blob). QDataStream writes the name as its byte length and
+    UTF-16 big-endian text."""
+    text = name.encode("utf-16-be")
+    return len(text).to_bytes(4, "big") + text in bytes(layout)
+
+
 def _same_path(a: Path | None, b: Path | None) -> bool:
     if a is None or b is None:
         return False
@@ -101,6 +109,10 @@ class MainWindow(Retranslatable, QMainWindow):
     ):
         super().__init__()
         self.setObjectName("MainWindow")
+        # Dock tab groups asked for while the window is built; see tabifyDockWidget.
+        self._pending_tabs: list[tuple[QDockWidget, QDockWidget]] | None = []
+        self._default_layout = True
+        self._restored_docks: set[str] = set()  # object names the saved layout placed
         self.setWindowIcon(app_icon())
         self.settings = settings
         self.service_factory = service_factory
@@ -178,13 +190,48 @@ class MainWindow(Retranslatable, QMainWindow):
         for dock in (self.days_dock, self.search_dock):
             dock.setTitleBarWidget(QWidget())
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.days_dock.raise_()
         self.setTabPosition(Qt.DockWidgetArea.LeftDockWidgetArea, QTabWidget.TabPosition.North)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
         self._build_actions()
         self.attention_dock = install_attention(self)  # the Attention tab, "Show attention", explore
         self._build_status_bar()
+
+    def tabifyDockWidget(self, first: QDockWidget, second: QDockWidget) -> None:  # noqa: N802 - Qt API
+        """Tab `second` onto `first`, but not while the window is still hidden.
+
+        Tab bars made in a hidden window were left on screen as ghosts (two "Days/Search"
+        bars overlapping after a restart and a resize, stray bars in the right dock area):
+        - restoreState() on a hidden window skips applyState(), so the bars that the tabify
+          calls before it had made stay shown at their old place, outside the new layout;
+        - tabifying a second group while hidden makes two bars (QMainWindowLayout::getTabBar
+          activates the layout, which asks for a bar for the same group again) and the
+          layout keeps only one.
+        Qt hides such bars only on its next applyState(), which a resize does not run. So
+        the docks' installers ask for their tab groups here, and the window makes them once
+        it is shown, and only for docks the saved layout did not place (restoreState makes
+        those groups itself, with no bars made before it).
+        """
+        if self._pending_tabs is None:
+            super().tabifyDockWidget(first, second)
+        else:
+            self._pending_tabs.append((first, second))
+
+    def _settle_layout(self) -> None:
+        """The first show: make the tab groups the saved layout did not bring."""
+        pending, self._pending_tabs = self._pending_tabs or [], None
+        for first, second in pending:
+            if second.objectName() not in self._restored_docks:
+                self.tabifyDockWidget(first, second)
+        if self._default_layout:
+            self.days_dock.raise_()
+            self.ask_dock.raise_()
+            self.resizeDocks([self.days_dock, self.ask_dock], [310, 400], Qt.Orientation.Horizontal)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._pending_tabs is not None:
+            self._settle_layout()
 
     def _dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(self)
@@ -255,16 +302,17 @@ class MainWindow(Retranslatable, QMainWindow):
         else:
             self.resize(1320, 840)
         layout = state.value("window/state")
-        if layout is not None:
-            self.restoreState(layout, STATE_VERSION)
-        else:
-            self.resizeDocks([self.days_dock, self.ask_dock], [310, 400], Qt.Orientation.Horizontal)
+        if layout is not None and self.restoreState(layout, STATE_VERSION):
+            self._default_layout = False
+            self._restored_docks = {dock.objectName() for dock in self.findChildren(QDockWidget)
+                                    if _in_saved_layout(layout, dock.objectName())}
         self.editor_panel.set_preview(state.value("editor/preview", False, type=bool))
 
     def save_ui_state(self) -> None:
         state = ui_state()
         state.setValue("window/geometry", self.saveGeometry())
-        state.setValue("window/state", self.saveState(STATE_VERSION))
+        if self._pending_tabs is None:  # never shown: the dock groups are not made yet, keep the last layout
+            state.setValue("window/state", self.saveState(STATE_VERSION))
         state.setValue("editor/preview", self.editor_panel.previewing)
         if self.session.path is not None:
             state.setValue("session/last_note", str(self.session.path))

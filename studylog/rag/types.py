@@ -89,12 +89,15 @@ class AskEvent:
 
     kind: "status" (text, fraction or None: loading/converting the model, retrieving),
           "token" (text: a piece of the answer), "done" (answer), "error" (text).
+    code: for "error", why, as a stable word ("not_indexed", "model_unavailable"): `text`
+          speaks to the command line ("run `studylog index`"); the GUI words it itself.
     """
 
     kind: str
     text: str = ""
     fraction: float | None = None
     answer: Answer | None = None
+    code: str = ""
 
 
 __all__ = ["Source", "Evidence", "Answer", "AskEvent"]
