@@ -73,3 +73,24 @@ def rank_notes(
             best[note] = (item, score)
     notes = [(item, score + share * further[note]) for note, (item, score) in best.items()]
     return sorted(notes, key=lambda pair: (-pair[1], pair[0]))
+
+
+RRF_K = 60
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: score(id) = sum_i w_i / (k + rank_i), best first (Cormack et al.,
+    "Reciprocal Rank Fusion outperforms Condorcet and individual Rank Learning Methods", 2009).
+
+    Hybrid search fuses scores (above); related notes keep RRF because they fuse many lists
+    (one vector and one keyword list per section of the note being written) whose score scales
+    differ from list to list, which is what rank fusion is robust to.
+    """
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = defaultdict(float)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] += weight / (k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
