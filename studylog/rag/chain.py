@@ -24,6 +24,8 @@ from studylog.rag.prompts import (
     ANSWER_PREFIX,
     PromptParts,
     build_messages,
+    encode_chat,
+    encode_plain,
     fit_sources,
     question_language,
 )
@@ -130,18 +132,15 @@ class AnswerChain:
         tokenizer = self.loaded.tokenizer
 
         def count(text: str) -> int:
-            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            return len(encode_plain(tokenizer, text)[0])
 
         run.sources = fit_sources(run.sources, count, self.config.source_token_budget)
         run.parts = build_messages(run.question, run.sources, run.history)
-        prompt_text = tokenizer.apply_chat_template(
-            run.parts.messages, tokenize=False, add_generation_prompt=True
-        )
         run.prefix = ANSWER_PREFIX[run.parts.language]
-        prompt_text += run.prefix
-        encoded = tokenizer(prompt_text, add_special_tokens=False, return_offsets_mapping=True)
-        run.prompt_ids = list(encoded["input_ids"])
-        run.spans = _label_spans(prompt_text, encoded["offset_mapping"], run.parts)
+        # Notes and the question are plain text: a note quoting `<|im_end|>` cannot end a turn.
+        prompt = encode_chat(tokenizer, run.parts.messages, run.prefix)
+        run.prompt_ids = prompt.ids
+        run.spans = _label_spans(prompt.text, prompt.offsets, run.parts)
         return run
 
     def _generate(self, runs: Iterator[_Run]) -> Iterator[str]:
