@@ -224,8 +224,13 @@ class AnswerChain:
             reason = reasons["garbled" if "garbled" in degenerate else "empty"]
         elif not answer.cancelled and ev.support(cleaned, run.sources, self.tokenize) < MIN_SUPPORT:
             reason = reasons["unsupported" if cited else "uncited"]
-        # Quotes come from what the model cited when it cited anything, else from every source.
+        elif not answer.cancelled and ev.restates(cleaned, run.question, run.sources, self.tokenize):
+            reason = reasons["restated"]
+        # Quotes come from what the model cited when it cited anything, else from every source;
+        # a citation of the day's goals alone is no evidence unless the plan was asked about.
         pool = [s for s in run.sources if s.n in cited] if cited and not reason else run.sources
+        if all(s.section == "scrum" for s in pool) and not ev.asks_about_goals(run.question):
+            pool = run.sources
         answer.evidence = ev.select_evidence(
             run.question, "" if reason else cleaned, pool, self.tokenize
         )
