@@ -183,9 +183,10 @@ def support(answer: str, sources: Sequence[Source], tokenize: Tokenize) -> float
     return _overlap(answer_tokens, source_tokens)
 
 
-MIN_NEW_WORDS = 2
+MIN_NEW_WORDS = 1
 """An answer must bring at least this many words from the notes that the question did not
-already hold (and, for a why/how question, that are not the day's goal lines)."""
+already hold (and, for a why/how question, that are not the day's goal lines). One suffices:
+a right short answer is often one term ("HAVING", "2048"), while a restatement brings none."""
 _META_WORDS = frozenset(
     "노트 따르 내용 대하 관하 스크럼 학습 목표 배우 기록 적 정리 있 없 하 되 이 것 수 날 오늘 자료 "
     "note notes according content contents scrum goal goals learn learned study studied "
@@ -202,7 +203,8 @@ def restates(answer: str, question: str, sources: Sequence[Source], tokenize: To
     2026-10-14 스크럼에서 학습 목표 3: √d_k 로 나누는 이유 이해하기에 대한 내용이 있습니다. [3]":
     well supported by the sources word for word, and no answer. What counts is what the answer
     adds: its words that are in the notes' body, not in the question, not words about notes
-    (`_META_WORDS`), not numbers, and, for a why/how question, not in the goal lines.
+    (`_META_WORDS`), not a lone digit (list and goal numbers), and, for a why/how question,
+    not in the goal lines.
     """
     goal_words: set[str] = set()
     body_words: set[str] = set()
@@ -217,7 +219,7 @@ def restates(answer: str, question: str, sources: Sequence[Source], tokenize: To
     said = set(tokenize(CITATION.sub(" ", answer)))
     new = {
         word for word in said - set(tokenize(question)) - _META_WORDS - goal_words
-        if word in body_words and not word.isdigit()
+        if word in body_words and not (len(word) == 1 and word.isdigit())
     }
     return len(new) < MIN_NEW_WORDS
 

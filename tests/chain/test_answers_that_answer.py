@@ -70,6 +70,8 @@ def test_a_restated_question_is_detected_and_an_explanation_is_not(day_sources):
     assert ev.restates(RESTATED, WHY_SQRT_DK, day_sources, kiwi)
     assert ev.restates("√d_k 로 나누는 이유가 노트에 있습니다 [2].", WHY_SQRT_DK, day_sources, kiwi)
     assert not ev.restates(EXPLAINED, WHY_SQRT_DK, day_sources, kiwi)
+    # One term from the notes is an answer (a right short answer often is one).
+    assert not ev.restates("softmax입니다 [2].", "어텐션 수식에서 QKᵀ 다음에 뭘 적용했지?", day_sources, kiwi)
     # Restating the goals answers a question about the goals.
     goals = "2026-10-14의 학습 목표는 어텐션 메커니즘 강의와 scaled dot-product attention 구현입니다 [1]."
     assert not ev.restates(goals, "2026-10-14 학습 목표가 뭐였지?", day_sources, kiwi)
