@@ -95,6 +95,12 @@ class AnswerChain:
                 ev.NO_NOTE_ON[language].format(label=label) if label else ev.NOT_FOUND[language]
             )
             return run
+        hits = list(result.hits)
+        if ev.asked_relation(run.question) and not ev.asks_about_goals(run.question):
+            # A why/how question is answered by what was learned or fixed, not by what was
+            # planned; a goal line in the prompt invites the model to restate it (measured: the
+            # 1.5B answered "why √d_k" with the goal "√d_k 로 나누는 이유 이해하기" [scrum]).
+            hits = [h for h in hits if h.section != "scrum"] or hits
         run.sources = [
             Source(
                 n=i + 1,
@@ -107,7 +113,7 @@ class AnswerChain:
                 chunk_id=h.chunk_id,
                 score=h.score,
             )
-            for i, h in enumerate(result.hits[: self.config.k])
+            for i, h in enumerate(hits[: self.config.k])
         ]
         if (
             not run.sources

@@ -24,7 +24,7 @@ WHY_SQRT_DK = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"
 RESTATED = ("2026-10-14 스크럼에서 학습 목표 3: √d_k 로 나누는 이유 이해하기에 대한 내용이 있습니다. [3]")
 """The 1.5B's answer on an AVX2-only CPU after the written prefix "노트에 따르면, " (issue 12)."""
 EXPLAINED = ("2026-10-14에 배운 내용에 따르면, Q와 K의 내적의 분산이 d_k 가 되어 softmax가 한쪽으로 "
-             "쏠리고 gradient가 거의 0이 되므로 √64 = 8 로 나눠서 분산을 1로 맞춰줍니다. [2]")
+             "쏠리고 gradient가 거의 0이 되므로 √64 = 8 로 나눠서 분산을 1로 맞춰줍니다. [1]")
 WHY_WORDS = ("분산", "saturation", "gradient")
 
 
@@ -98,7 +98,9 @@ def test_a_restating_generation_falls_back_to_the_explaining_quotes(tiny, day_so
     assert answer.fallback_reason == ev.FALLBACK_REASONS["ko"]["restated"]
     assert RESTATED not in answer.text and "학습 목표" not in answer.text
     assert all(word in answer.text for word in WHY_WORDS), answer.text
-    assert {e.n for e in answer.evidence} == {2} and [s.n for s in answer.sources] == [2]
+    # The scrum was left out of a why question's prompt: [1] is now the explanation.
+    assert {e.n for e in answer.evidence} == {1} and [s.n for s in answer.sources] == [1]
+    assert answer.sources[0].heading_path.endswith("Scaled Dot-Product Attention")
 
 
 def test_an_explaining_generation_is_kept_with_its_evidence(tiny, day_sources, monkeypatch):
@@ -107,19 +109,31 @@ def test_an_explaining_generation_is_kept_with_its_evidence(tiny, day_sources, m
     _, answer = collect(chain.stream(WHY_SQRT_DK))
 
     assert not answer.fallback and answer.text == ANSWER_PREFIX["ko"] + EXPLAINED
-    assert [s.n for s in answer.sources] == [2]
+    assert [s.n for s in answer.sources] == [1]
     assert any("분산" in e.quote for e in answer.evidence)
 
 
 def test_evidence_of_an_answer_citing_only_the_goals_comes_from_every_source(
         tiny, day_sources, monkeypatch):
-    # An answer, but cited to the scrum (and no other source holds its words clearly more, so
-    # the citation stays): the goals are no evidence of why, the explanation is.
+    # A question that is neither why/how nor about the plan keeps the scrum in the prompt. An
+    # answer cited to the scrum (no other source holds its words clearly more, so the citation
+    # stays): the goals are no evidence of it, the explanation is.
     cited_goals = "어텐션에서 √d_k로 나누는 이유는 값이 너무 커지기 때문입니다 [1]."
     chain = _chain_answering(day_sources, monkeypatch, cited_goals)(tiny)
 
-    _, answer = collect(chain.stream(WHY_SQRT_DK))
+    _, answer = collect(chain.stream("2026-10-14에 √d_k에 대해 뭐라고 적었지?"))
 
     assert not answer.fallback and answer.text.endswith(cited_goals)
     assert answer.evidence and all(e.n == 2 for e in answer.evidence), answer.evidence
     assert [s.n for s in answer.sources] == [1, 2]
+
+
+def test_a_why_question_puts_no_goal_lines_in_the_prompt(tiny, day_sources, monkeypatch):
+    chain = _chain_answering(day_sources, monkeypatch, EXPLAINED)(tiny)
+
+    _, why = collect(chain.stream(WHY_SQRT_DK))
+    _, plan = collect(chain.stream("2026-10-14 학습 목표가 뭐였지?"))
+
+    assert [s.heading_path for s in why.retrieved] == [s.heading_path for s in day_sources[1:]]
+    assert "학습 목표 3" not in tiny.tokenizer.decode(why.prompt_token_ids)
+    assert [s.section for s in plan.retrieved][0] == "scrum"
