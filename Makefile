@@ -12,7 +12,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_PIP_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install system-deps lint clean-venv build smoke-test
+.PHONY: run test test-fast test-avx2 install system-deps lint clean-venv build smoke-test
 
 run: install
 	$(VENV)/bin/studylog
@@ -22,6 +22,17 @@ test: install
 
 test-fast: install
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The numeric and answer tests again on the AVX2 kernels an AVX2-only CPU runs, so an AVX-512
+# machine cannot hide a failure there. ATen reads ATEN_CPU_CAPABILITY; fbgemm (the fp16-weights
+# and int8 Linears) reads FBGEMM_ENABLE_INSTRUCTIONS once per process (src/Utils.cc,
+# fbgemmEnvGetIsa); oneDNN reads ONEDNN_MAX_CPU_ISA; oneMKL reads MKL_ENABLE_INSTRUCTIONS (Intel
+# CPUs only). tests/rag/test_cpu_kernels.py fails when one of them did not take effect.
+AVX2_ENV := ATEN_CPU_CAPABILITY=avx2 FBGEMM_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
+AVX2_TESTS ?= tests/rag tests/chain tests/e2e/test_answer_real_model.py
+
+test-avx2: install
+	$(AVX2_ENV) QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(AVX2_TESTS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check studylog tests

@@ -25,6 +25,8 @@ from studylog.rag.prompts import (
     ANSWER_PREFIX,
     PromptParts,
     build_messages,
+    encode_chat,
+    encode_plain,
     fit_sources,
     question_language,
 )
@@ -102,6 +104,12 @@ class AnswerChain:
                 ev.NO_NOTE_ON[language].format(label=label) if label else ev.NOT_FOUND[language]
             )
             return run
+        hits = list(result.hits)
+        if ev.asked_relation(run.question) and not ev.asks_about_goals(run.question):
+            # A why/how question is answered by what was learned or fixed, not by what was
+            # planned; a goal line in the prompt invites the model to restate it (measured: the
+            # 1.5B answered "why √d_k" with the goal "√d_k 로 나누는 이유 이해하기" [scrum]).
+            hits = [h for h in hits if h.section != "scrum"] or hits
         run.sources = [
             Source(
                 n=i + 1,
@@ -114,7 +122,7 @@ class AnswerChain:
                 chunk_id=h.chunk_id,
                 score=h.score,
             )
-            for i, h in enumerate(result.hits[: self.config.k])
+            for i, h in enumerate(hits[: self.config.k])
         ]
         if (
             not run.sources
@@ -139,18 +147,15 @@ class AnswerChain:
         tokenizer = self.loaded.tokenizer
 
         def count(text: str) -> int:
-            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            return len(encode_plain(tokenizer, text)[0])
 
         run.sources = fit_sources(run.sources, count, self.config.source_token_budget)
         run.parts = build_messages(run.question, run.sources, run.history)
-        prompt_text = tokenizer.apply_chat_template(
-            run.parts.messages, tokenize=False, add_generation_prompt=True
-        )
         run.prefix = ANSWER_PREFIX[run.parts.language]
-        prompt_text += run.prefix
-        encoded = tokenizer(prompt_text, add_special_tokens=False, return_offsets_mapping=True)
-        run.prompt_ids = list(encoded["input_ids"])
-        run.spans = _label_spans(prompt_text, encoded["offset_mapping"], run.parts)
+        # Notes and the question are plain text: a note quoting `<|im_end|>` cannot end a turn.
+        prompt = encode_chat(tokenizer, run.parts.messages, run.prefix)
+        run.prompt_ids = prompt.ids
+        run.spans = _label_spans(prompt.text, prompt.offsets, run.parts)
         return run
 
     def _generate(self, runs: Iterator[_Run]) -> Iterator[str]:
@@ -242,8 +247,13 @@ class AnswerChain:
             reason = reasons["garbled" if "garbled" in degenerate else "empty"]
         elif not answer.cancelled and ev.support(cleaned, run.sources, self.tokenize) < MIN_SUPPORT:
             reason = reasons["unsupported" if cited else "uncited"]
-        # Quotes come from what the model cited when it cited anything, else from every source.
+        elif not answer.cancelled and ev.restates(cleaned, run.question, run.sources, self.tokenize):
+            reason = reasons["restated"]
+        # Quotes come from what the model cited when it cited anything, else from every source;
+        # a citation of the day's goals alone is no evidence unless the plan was asked about.
         pool = [s for s in run.sources if s.n in cited] if cited and not reason else run.sources
+        if all(s.section == "scrum" for s in pool) and not ev.asks_about_goals(run.question):
+            pool = run.sources
         answer.evidence = ev.select_evidence(
             run.question, "" if reason else cleaned, pool, self.tokenize
         )

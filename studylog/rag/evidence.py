@@ -21,15 +21,70 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。])\s+|\n+")
 _MARKUP = re.compile(r"^[\s>*\-•·\d.)#|]+")
 
 
+# What a question asks for. A "why" question is answered by a cause or a purpose, a "how"
+# question by a method or a fix; lines that state one are preferred as evidence.
+_ASKS_WHY = re.compile(r"왜|이유|까닭|원인|목적|\bwhy\b|\breasons?\b|\bpurpose\b", re.IGNORECASE)
+_ASKS_HOW = re.compile(r"어떻게|방법|해결|고치|\bhow\b|\bfix(?:ed)?\b|\bsolve", re.IGNORECASE)
+_STATES_WHY = re.compile(
+    r"때문|이유|므로|니까|해서|려고|위해|위한|도록|방지|막기|막으려|→|->|=>|"
+    r"\bbecause\b|\bso that\b|\bto (?:prevent|avoid|keep)\b|\bsince\b|\btherefore\b|"
+    r"\bhence\b|\bcaus(?:e|es|ed)\b|\bleads? to\b|\botherwise\b",
+    re.IGNORECASE,
+)
+_STATES_HOW = re.compile(
+    r"해결|고쳤|고침|바꿔|바꾸|바꿨|변경|수정|설정|추가|사용|으로 해|로 해|→|->|=>|"
+    r"\bfix(?:ed)?\b|\bsolved?\b|\bchang(?:e|ed)\b|\bset\b|\bused?\b|\binstead\b",
+    re.IGNORECASE,
+)
+# Questions about the plan itself ("그날 학습 목표가 뭐였지?") are answered by the goal lines.
+_ASKS_GOALS = re.compile(
+    r"목표|계획|스크럼|할 일|\bgoals?\b|\bplan(?:s|ned)?\b|\bscrum\b|\bstand-?up\b", re.IGNORECASE
+)
+_GOAL_LINE = re.compile(r"^(?:학습\s*|오늘의?\s*)?목표\s*\d*\s*[:：]|^(?:daily\s+)?goal\s*\d*\s*[:：]",
+                        re.IGNORECASE)
+EXPLAINS_BONUS = 1.5
+"""A line that states the relation asked about (a cause for "why", a fix for "how") counts this
+much more than one that only shares the question's words."""
+GOAL_WEIGHT = 0.1
+"""A scrum goal line says what was planned, not what was learned: it is quoted only when nothing
+else matches (or when the question asks about the plan)."""
+
+
+def asked_relation(question: str) -> str:
+    """'why', 'how' or '' for what the question asks of the notes."""
+    if _ASKS_WHY.search(question):
+        return "why"
+    if _ASKS_HOW.search(question):
+        return "how"
+    return ""
+
+
+def asks_about_goals(question: str) -> bool:
+    """Whether the question asks about a day's plan, so goal lines answer it."""
+    return bool(_ASKS_GOALS.search(question))
+
+
+def is_goal_line(sentence: str, section: str) -> bool:
+    """A planned goal (a scrum section's line, or a "학습 목표 N:" line anywhere)."""
+    return section == "scrum" or bool(_GOAL_LINE.match(sentence))
+
+
+def states_relation(sentence: str, relation: str) -> bool:
+    """Whether the sentence states a cause/purpose ("why") or a method/fix ("how")."""
+    pattern = {"why": _STATES_WHY, "how": _STATES_HOW}.get(relation)
+    return bool(pattern and pattern.search(sentence))
+
+
 def sentences(text: str) -> list[str]:
-    """Quotable units: lines and sentences, without list markers, skipping code fences."""
+    """Quotable units: lines and sentences, without list markers, skipping code fences and
+    headings (a heading names a topic; it explains nothing)."""
     units: list[str] = []
     in_fence = False
     for line in text.split("\n"):
         if line.strip().startswith(("```", "~~~")):
             in_fence = not in_fence
             continue
-        if in_fence or not line.strip() or line.strip().startswith("|---"):
+        if in_fence or not line.strip() or line.strip().startswith(("|---", "#")):
             continue
         for piece in _SENTENCE_SPLIT.split(line):
             piece = _MARKUP.sub("", piece).strip()
@@ -47,7 +102,15 @@ def _overlap(a: Counter, b: set[str]) -> float:
 def select_evidence(
     question: str, answer: str, sources: Sequence[Source], tokenize: Tokenize, limit: int = 3
 ) -> list[Evidence]:
-    """The `limit` sentences most similar to the question and the answer, quoted verbatim."""
+    """The `limit` sentences that best support an answer to the question, quoted verbatim.
+
+    Similarity to the question and the answer decides first; a line that states the relation
+    asked about (`EXPLAINS_BONUS`) is preferred, and a scrum goal line ("√d_k 로 나누는 이유
+    이해하기" is not evidence of why) is quoted only when nothing else matches (`GOAL_WEIGHT`),
+    unless the question asks about the plan.
+    """
+    relation = asked_relation(question)
+    goals_answer = asks_about_goals(question)
     question_tokens = set(tokenize(question))
     answer_tokens = set(tokenize(answer)) if answer else set()
     scored: list[tuple[float, int, Evidence]] = []
@@ -59,16 +122,19 @@ def select_evidence(
             overlap = len(question_tokens & tokens) + 0.5 * len(answer_tokens & tokens)
             scores.append(overlap / (1 + 0.01 * len(sentence)))
         # A note often asks its own question ("왜 √d_k 로 나누나?") and answers it in the next
-        # lines: those lines inherit most of the question line's match.
+        # lines (three bullets in 2026-10-14): those inherit most of the question line's match.
         for i, sentence in enumerate(units):
             if scores[i] > 0 and sentence.rstrip().endswith(("?", ":", "？")):
-                for j in (i + 1, i + 2):
-                    if j < len(units):
-                        scores[j] += 0.9 * scores[i]
+                for j, share in ((i + 1, 0.9), (i + 2, 0.9), (i + 3, 0.7)):
+                    if j < len(units) and not units[j].rstrip().endswith(("?", ":", "？")):
+                        scores[j] += share * scores[i]
                 scores[i] *= 0.5
-        weight = 0.5 if source.section == "scrum" else 1.0  # goals say what was planned, not learned
         for sentence, score in zip(units, scores, strict=True):
-            score = score * weight - 0.05 * rank
+            if is_goal_line(sentence, source.section) and not goals_answer:
+                score *= GOAL_WEIGHT
+            elif states_relation(sentence, relation):
+                score *= EXPLAINS_BONUS
+            score -= 0.05 * rank
             if score > 0:
                 quote = Evidence(n=source.n, date=source.date, quote=sentence, path=source.path,
                                  start_line=source.start_line, score=round(score, 4))
@@ -115,6 +181,47 @@ def support(answer: str, sources: Sequence[Source], tokenize: Tokenize) -> float
     for source in sources:
         source_tokens.update(tokenize(source.text))
     return _overlap(answer_tokens, source_tokens)
+
+
+MIN_NEW_WORDS = 1
+"""An answer must bring at least this many words from the notes that the question did not
+already hold (and, for a why/how question, that are not the day's goal lines). One suffices:
+a right short answer is often one term ("HAVING", "2048"), while a restatement brings none."""
+_META_WORDS = frozenset(
+    "노트 따르 내용 대하 관하 스크럼 학습 목표 배우 기록 적 정리 있 없 하 되 이 것 수 날 오늘 자료 "
+    "note notes according content contents scrum goal goals learn learned study studied "
+    "write wrote written record recorded day today source sources mention mentioned".split()
+)
+"""Words that talk about the notes rather than say what is in them ("노트에 따르면 ... 에 대한
+내용이 있습니다")."""
+
+
+def restates(answer: str, question: str, sources: Sequence[Source], tokenize: Tokenize) -> bool:
+    """Whether a generation only restates the question or the notes' goal lines.
+
+    Measured on an AVX2 CPU, the 1.5B answered "why do we divide by √d_k" with "노트에 따르면,
+    2026-10-14 스크럼에서 학습 목표 3: √d_k 로 나누는 이유 이해하기에 대한 내용이 있습니다. [3]":
+    well supported by the sources word for word, and no answer. What counts is what the answer
+    adds: its words that are in the notes' body, not in the question, not words about notes
+    (`_META_WORDS`), not a lone digit (list and goal numbers), and, for a why/how question,
+    not in the goal lines.
+    """
+    goal_words: set[str] = set()
+    body_words: set[str] = set()
+    skip_goals = bool(asked_relation(question)) and not asks_about_goals(question)
+    for source in sources:
+        for sentence in sentences(source.text):
+            words = set(tokenize(sentence))
+            if skip_goals and is_goal_line(sentence, source.section):
+                goal_words |= words
+            else:
+                body_words |= words
+    said = set(tokenize(CITATION.sub(" ", answer)))
+    new = {
+        word for word in said - set(tokenize(question)) - _META_WORDS - goal_words
+        if word in body_words and not (len(word) == 1 and word.isdigit())
+    }
+    return len(new) < MIN_NEW_WORDS
 
 
 REATTRIBUTE_MIN_SHARE = 0.5
@@ -194,6 +301,7 @@ FALLBACK_REASONS = {
         "loop": "모델 답변이 반복되어 중단했습니다",
         "unsupported": "모델 답변이 노트 내용과 맞지 않습니다",
         "uncited": "모델 답변이 노트를 인용하지 않았습니다",
+        "restated": "모델 답변이 질문이나 그날의 목표를 되풀이할 뿐입니다",
     },
     "en": {
         "empty": "The model produced no answer",
@@ -201,6 +309,7 @@ FALLBACK_REASONS = {
         "loop": "The model's answer started repeating itself",
         "unsupported": "The model's answer does not match your notes",
         "uncited": "The model's answer cited none of your notes",
+        "restated": "The model's answer only restates the question or the day's goals",
     },
 }
 

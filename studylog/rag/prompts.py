@@ -8,6 +8,7 @@ so the language and citation rules are repeated right before the question.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from studylog.rag.types import Source
@@ -91,3 +92,60 @@ def fit_sources(sources: list[Source], count_tokens, budget: int) -> list[Source
                 kept.append(Source(**{**source.__dict__, "text": text.rstrip() + " …"}))
         break
     return kept
+
+
+@dataclass
+class EncodedPrompt:
+    """The rendered prompt, its token ids, and each token's (start, end) characters in `text`."""
+
+    text: str
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+
+
+def encode_plain(tokenizer, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Token ids of `text` read as plain text: a control string written in it (a note quoting
+    `<|im_end|>`) stays ordinary characters and never becomes the control token."""
+    encoded = tokenizer(
+        text, add_special_tokens=False, split_special_tokens=True, return_offsets_mapping=True
+    )
+    return list(encoded["input_ids"]), [tuple(pair) for pair in encoded["offset_mapping"]]
+
+
+def encode_chat(tokenizer, messages: list[dict], answer_start: str = "") -> EncodedPrompt:
+    """The chat template rendered and tokenised so that only the template's own markers are
+    control tokens; every message's content and `answer_start` are tokenised as plain text.
+
+    Hugging Face tokenisers turn any special-token string in their input into that token
+    (transformers #29279), so tokenising the rendered prompt at once would let a source quoting
+    ChatML open a fake turn. Each content is rendered as a unique placeholder instead; the
+    template's text between placeholders is tokenised with special tokens, the contents without.
+    """
+    marker = f"studylog-{secrets.token_hex(8)}"
+    slots = [dict(message, content=f"{{{marker}-{i}}}") for i, message in enumerate(messages)]
+    template = tokenizer.apply_chat_template(slots, tokenize=False, add_generation_prompt=True)
+    pieces = re.split(rf"\{{{marker}-(\d+)\}}", template)
+    seen = [int(i) for i in pieces[1::2]]
+    if sorted(seen) != list(range(len(messages))):
+        raise ValueError("the chat template did not place each message's content exactly once")
+    text = ""
+    ids: list[int] = []
+    offsets: list[tuple[int, int]] = []
+    for position, piece in enumerate(pieces):
+        if position % 2:  # a message's content: plain text
+            piece_ids, piece_offsets = encode_plain(tokenizer, messages[int(piece)]["content"])
+            piece = messages[int(piece)]["content"]
+        elif piece:  # the template's own text, whose markers are the only control tokens
+            encoded = tokenizer(piece, add_special_tokens=False, return_offsets_mapping=True)
+            piece_ids, piece_offsets = list(encoded["input_ids"]), encoded["offset_mapping"]
+        else:
+            continue
+        ids.extend(piece_ids)
+        offsets.extend((len(text) + a, len(text) + b) for a, b in piece_offsets)
+        text += piece
+    if answer_start:
+        piece_ids, piece_offsets = encode_plain(tokenizer, answer_start)
+        ids.extend(piece_ids)
+        offsets.extend((len(text) + a, len(text) + b) for a, b in piece_offsets)
+        text += answer_start
+    return EncodedPrompt(text=text, ids=ids, offsets=offsets)

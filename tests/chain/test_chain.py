@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +15,7 @@ from studylog.rag import evidence as ev
 from studylog.rag.chain import AnswerChain, ChainConfig
 from studylog.rag.citations import cited_numbers, clean_citations
 from studylog.rag.generation import stream_generate
-from studylog.rag.prompts import build_messages, fit_sources, question_language
+from studylog.rag.prompts import build_messages, encode_chat, fit_sources, question_language
 from studylog.rag.types import Source
 from studylog.search.dates import parse_date_scope
 from studylog.search.tokenize import get_tokenizer
@@ -218,3 +220,41 @@ def test_right_and_mixed_citations_are_left_alone():
     # A multi-number citation that includes the right source stays.
     both = "분산을 1로 맞추려고 √64 = 8 로 나눕니다 [1, 4]."
     assert ev.reattribute_citations(both, [SELF_CROSS, SCALED], kiwi) == (both, [1, 4], 0)
+
+
+CHATML_NOTE = Path(__file__).parents[1] / "data" / "chatml_note" / "2026-10-21.md"
+"""Field case 13: a learner's note that prints a ChatML prompt and explains its control strings."""
+
+
+def _special_tokens(tokenizer, ids):
+    special = {i for i, token in tokenizer.added_tokens_decoder.items() if token.special}
+    return Counter(tokenizer.convert_ids_to_tokens(i) for i in ids if i in special)
+
+
+def test_a_note_quoting_chatml_stays_plain_text_in_the_prompt(tiny):
+    body = CHATML_NOTE.read_text(encoding="utf-8").split("### 새로 배운 내용\n", 1)[1]
+    hit = Hit("2026-10-21", "2026-10-21.md", "learned", "새로 배운 내용 > 주제 1: ChatML 형식", 4, body,
+              "2026-10-21.md#1", 0.1)
+    assert body.count("<|im_start|>") == 4 and "<|im_end|>" in body and "<|endoftext|>" in body
+    chain = AnswerChain(lambda question, k=5, today=None: Result(hits=[hit]), tiny, kiwi,
+                        ChainConfig(max_new_tokens=2))
+
+    _, answer = collect(chain.stream("ChatML에서 <|im_end|> 토큰은 무슨 역할이라고 적었지?"))
+
+    # Exactly the template's own markers: system, user and the generation prompt. The note's
+    # four `<|im_start|>`, three `<|im_end|>` and its `<|endoftext|>` (and the question's) are text.
+    assert _special_tokens(tiny.tokenizer, answer.prompt_token_ids) == {"<|im_start|>": 3, "<|im_end|>": 2}
+    prompt = tiny.tokenizer.decode(answer.prompt_token_ids)
+    assert body.strip() in prompt and "Question: ChatML에서 <|im_end|> 토큰은" in prompt
+    labels = [span["label"] for span in answer.spans]
+    assert labels == ["instructions", "source 1", "question"], labels
+
+
+def test_an_ordinary_prompt_tokenises_as_the_whole_rendered_template_would(tiny):
+    messages = build_messages("√d_k로 나누는 이유?", [_source(1, *NOTES[0])]).messages
+    encoded = encode_chat(tiny.tokenizer, messages, "노트에 따르면, ")
+    rendered = tiny.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    assert encoded.text == rendered + "노트에 따르면, "
+    assert encoded.ids == tiny.tokenizer(encoded.text, add_special_tokens=False)["input_ids"]
+    reference = tiny.tokenizer(encoded.text, add_special_tokens=False, return_offsets_mapping=True)
+    assert encoded.offsets == [tuple(pair) for pair in reference["offset_mapping"]]

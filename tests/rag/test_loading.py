@@ -217,10 +217,28 @@ def test_layer_by_layer_int8_equals_torchs_quantize_dynamic(tiny_model) -> None:
         assert torch.isfinite(from_half(ids).logits).all()
 
 
-def test_fp16_weights_equal_torchs_fp16_dynamic_and_keep_tokens_independent(tiny_model) -> None:
-    """fp16-weights: every Linear swapped (down_proj too), torch's own result, and a token's
-    output does not depend on the other tokens in the call - unlike int8-dynamic, whose one
-    activation scale per call couples them (why the attention replay needs fp16-weights)."""
+FP16_WEIGHTS_NEIGHBOUR_RTOL = 1e-5
+"""How far a token's fp16-weights output may move with the other tokens of the call, relative to
+the output's largest magnitude. fbgemm's AVX-512 fp16 kernels give bit-identical rows, but its
+AVX2 kernels (the only ones on an AVX2-only CPU; forced here with FBGEMM_ENABLE_INSTRUCTIONS=AVX2)
+block rows by how many there are, which reorders the float32 accumulation of each dot product.
+Reordering a K-term float32 sum moves it by up to ~K * 2**-24 of its size: 64 * 6e-8 = 3.8e-6
+for the tiny MLP's widest sum (measured 2.3e-7 with AVX2 kernels, 0 with AVX-512). int8-dynamic's
+per-call activation scale moves it by a quantisation step of the outlier token instead, orders
+of magnitude more (`INT8_NEIGHBOUR_MIN_RTOL`)."""
+INT8_NEIGHBOUR_MIN_RTOL = 1e-3
+"""int8-dynamic: one token's outlier (400 among values of ~3) sets the whole call's activation
+scale (400/127 ~ 3 per step), so the other tokens lose most of their precision: measured 0.35
+relative on both kernel sets; anything 100x above float rounding shows the coupling."""
+
+
+def test_fp16_weights_equal_torchs_fp16_dynamic_and_stay_token_independent_to_float_rounding(
+    tiny_model,
+) -> None:
+    """fp16-weights: every Linear swapped (down_proj too) and torch's own result, bit for bit
+    (same fbgemm kernel on both sides, whatever the CPU). A token's output depends on the other
+    tokens in the call only at float32 rounding (`FP16_WEIGHTS_NEIGHBOUR_RTOL`), unlike
+    int8-dynamic, whose one activation scale per call couples them by far more."""
     from torch.ao.quantization import quantize_dynamic
 
     from studylog.rag.loading import quantize_fp16_weights
@@ -235,17 +253,23 @@ def test_fp16_weights_equal_torchs_fp16_dynamic_and_keep_tokens_independent(tiny
         assert isinstance(module, DynamicQuantizedLinear)
     assert {p.dtype for p in swapped.parameters()} == {torch.float32}
     with torch.no_grad():
+        # Exact: both sides run the same fbgemm kernel on the same rows in the same order.
         torch.testing.assert_close(swapped(ids).logits, reference(ids).logits, rtol=0, atol=0)
 
     hidden = torch.randn(7, tiny_model.model.config.hidden_size) * 3
     hidden[2, 1] = 400.0  # an outlier in one token
-    for make, independent in ((quantize_fp16_weights, True),
-                              (quantize_int8_except_down_proj, False)):
+    moved = {}
+    for make in (quantize_fp16_weights, quantize_int8_except_down_proj):
         mlp = make(copy.deepcopy(tiny_model.model).float().eval()).model.layers[0].mlp
         with torch.no_grad():
             together = mlp(hidden)
             alone = torch.cat([mlp(hidden[i : i + 1]) for i in range(len(hidden))])
-        assert torch.equal(together, alone) is independent, make.__name__
+        others = [i for i in range(len(hidden)) if i != 2]  # the tokens beside the outlier
+        moved[make.__name__] = float(
+            (together[others] - alone[others]).abs().max() / together[others].abs().max()
+        )
+    assert moved["quantize_fp16_weights"] <= FP16_WEIGHTS_NEIGHBOUR_RTOL, moved
+    assert moved["quantize_int8_except_down_proj"] >= INT8_NEIGHBOUR_MIN_RTOL, moved
 
 
 def test_quantize_helper_on_a_plain_module() -> None:
