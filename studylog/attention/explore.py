@@ -49,7 +49,9 @@ def parse_head(value: str) -> str | int:
 def text_attention(model, tokenizer, text: str, layer: int | None = None, head: str | int = "mean",
                    model_name: str = "") -> TextAttention:
     """One layer's attention (a head, or the mean/max over heads) or the rollout over all layers."""
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    # Typed text is plain text: a pasted `<|im_start|>` stays characters, as it does in `ask`
+    # (rag.prompts.encode_plain), so explore shows what the model sees for a note.
+    ids = tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
     if len(ids) < 2:
         raise ValueError("give at least two tokens of text")
     if len(ids) > MAX_EXPLORE_TOKENS:

@@ -52,8 +52,15 @@ def visible(text: str) -> str:
 
 
 def special_flags(tokenizer: Tokenizer, token_ids: Sequence[int]) -> list[bool]:
-    """Per token: is it a special token (chat markers, EOS), which never merges with text."""
+    """Per token: is it a special token (chat markers, EOS), which never merges with text.
+
+    `all_special_ids` alone is not enough: for Qwen2.5 in transformers 5 it lists only
+    `<|endoftext|>` and `<|im_end|>`, while `<|im_start|>` is an added token flagged special
+    in `added_tokens_decoder`; both sources are taken.
+    """
     special = set(tokenizer.all_special_ids)
+    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    special.update(token_id for token_id, added in decoder.items() if getattr(added, "special", False))
     return [token_id in special for token_id in token_ids]
 
 

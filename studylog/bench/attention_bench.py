@@ -48,8 +48,10 @@ def _prompt_ids(tokenizer, fixtures: Path, length: int) -> list[int]:
     text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(fixtures.glob("*.md")))
     messages = [{"role": "system", "content": "Answer from the notes."},
                 {"role": "user", "content": text[:20000] + "\n\n어텐션에서 √d_k로 나누는 이유를 정리해 줘."}]
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])[-length:]
+    # Tokenised the way answers are (notes as plain text, only the template's markers special).
+    from studylog.rag.prompts import encode_chat
+
+    return encode_chat(tokenizer, messages).ids[-length:]
 
 
 def bench_attention(args: argparse.Namespace) -> dict:

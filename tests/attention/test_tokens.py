@@ -89,3 +89,17 @@ def test_spans_from_offsets_cover_overlapping_tokens(tokenizer: PreTrainedTokeni
 
 def test_visible() -> None:
     assert visible("a\nb\tc\r") == "a↵b⇥c␍"
+
+
+def test_special_flags_take_added_tokens_flagged_special():
+    """Qwen2.5 in transformers 5 lists only <|endoftext|> and <|im_end|> in all_special_ids;
+    <|im_start|> is an added token flagged special, and must count as a control token too."""
+    from types import SimpleNamespace
+
+    from studylog.attention.tokens import special_flags
+
+    tokenizer = SimpleNamespace(
+        all_special_ids=[2, 3],
+        added_tokens_decoder={1: SimpleNamespace(special=True), 7: SimpleNamespace(special=False)},
+    )
+    assert special_flags(tokenizer, [1, 5, 2, 7, 3]) == [True, False, True, False, True]
