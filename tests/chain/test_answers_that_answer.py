@@ -78,7 +78,8 @@ def test_a_restated_question_is_detected_and_an_explanation_is_not(day_sources):
 
 
 def _chain_answering(day_sources, monkeypatch, generated: str):
-    def fake_generate(model, tokenizer, prompt_ids, max_new_tokens, cancel, result, min_new_tokens):
+    def fake_generate(model, tokenizer, prompt_ids, max_new_tokens, cancel, result,
+                      min_new_tokens=0, around_generate=None):
         result.answer_ids = [1, 2, 3]
         yield generated
 
