@@ -222,6 +222,53 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from studylog.rag.review import HEADINGS, PARTS
+
+    service = _service(args)
+    service.preload_tokenizer()
+    service.vault.check()
+    service.generator_spec = args.model
+    service.device = args.device
+    review = None
+    streamed = False
+    for event in service.review_stream(week=args.week, month=args.month, max_new_tokens=args.max_new_tokens):
+        if event.kind == "status" and not args.json:
+            pct = f" {event.fraction:.0%}" if event.fraction is not None else ""
+            print(f"… {event.text}{pct}", file=sys.stderr, flush=True)
+        elif event.kind == "token" and not args.json:
+            print(event.text, end="", flush=True)
+            streamed = True
+        elif event.kind == "error":
+            raise CliError(event.text)
+        elif event.kind == "done":
+            review = event.answer
+    if review is None:
+        raise CliError("no review was produced")
+    if args.save and not review.declined:
+        service.save_review(review)
+    if args.json:
+        print(json.dumps(review.to_json(), ensure_ascii=False))
+        return 0
+    if streamed and (review.fallback or review.removed_citations or review.reattributed_citations):
+        print("\n\n(checked against your notes:)\n" + review.text)
+    print()
+    if review.sources:
+        print("\nSources:")
+        for day in review.sources:
+            print(f"  [{day.n}] {day.date.isoformat()}  {', '.join(day.sections)}  ({day.path})")
+    if review.evidence and not review.fallback:
+        print("Evidence (quoted from your notes):")
+        for part in PARTS:
+            for quote in review.evidence.get(part, []):
+                print(f"  {HEADINGS[review.language][part]} [{quote.n}] {quote.date}: \u201c{quote.quote}\u201d")
+    if review.saved:
+        print(f"saved to {review.saved}")
+    print(f"({review.label}: {len(review.days)} notes, {review.prompt_tokens} prompt tokens, "
+          f"{review.new_tokens} new, {review.seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
     from studylog.attention.explore import parse_head
 
@@ -322,6 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attention", metavar="DIR", help="also save the answer's attention for later viewing")
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("review", parents=[common], help="a week's or a month's retrospective, cited to its days")
+    period = p.add_mutually_exclusive_group(required=True)
+    period.add_argument("--week", type=_date, metavar="DATE", help="the Monday–Sunday week containing DATE")
+    period.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
+    p.add_argument("--save", action="store_true", help="save it in the vault as reviews/2026-W42.md (never overwrites)")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: setting)")
+    p.add_argument("--model", help="catalogue key, local folder or hub id (default: setting)")
+    p.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
+    p.set_defaults(func=cmd_review)
+
     p = sub.add_parser("attention", parents=[common], help="the model's attention over any text")
     p.add_argument("text", nargs="+", metavar="TEXT")
     p.add_argument("--layer", type=int, default=None, help="layer (default: the last; negative counts from the end)")
@@ -333,8 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz, review)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz", "review"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
