@@ -4,7 +4,7 @@ Per week (Monday–Sunday containing 2026-10-14, 2026-10-21 and 2026-11-04 by de
 `--weeks D1,D2,...`): the notes in the week, the model's raw citations (how many point at a
 day of the week, how many outside it: those are dropped in code), the days the final review
 cites (all inside the week by construction, counted), the share of the week's notes the review
-covers (cites or quotes), whether it fell back to the extractive draft, tokens and seconds.
+covers (cites or quotes), the uncited items given their day in code, whether it fell back to the extractive draft, tokens and seconds.
 Runs in one process with the model loaded once; loading is timed apart.
 """
 
@@ -53,6 +53,7 @@ def bench_review(args: argparse.Namespace) -> dict:
             "raw_citations_inside": sum(1 for n in raw_numbers if n in valid),
             "raw_citations_outside": sum(1 for n in raw_numbers if n not in valid),
             "removed_citations": review.removed_citations,
+            "attributed_citations": review.attributed_citations,
             "cited_days": [d.isoformat() for d in sorted(covered)],
             "cited_days_inside": sum(1 for d in covered if review.start <= d <= review.end),
             "notes_covered": f"{len(covered)}/{len(notes)}",
@@ -62,6 +63,7 @@ def bench_review(args: argparse.Namespace) -> dict:
             "new_tokens": review.new_tokens,
             "seconds": round(seconds, 1),
             "text": review.text,
+            "generated": review.generated,
         })
     return {"model": service.generator().name, "device": service.generator().device,
             "load_seconds": round(load_s, 1), "weeks": rows, "work": str(work)}

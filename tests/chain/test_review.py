@@ -114,7 +114,7 @@ def test_citations_outside_the_period_are_removed_and_dates_mended(fixtures_vaul
     ("", False),  # nothing
     ("배웠다 배웠다 배웠다 배웠다 " * 12, True),  # a loop
     ("오늘은 날씨가 좋아서 산책을 했고 점심으로 김치찌개를 먹었다 [1].", False),  # unsupported
-    ("어텐션에서 √d_k 로 나누는 이유를 배웠다.", False),  # uncited
+    ("Spring Boot 의 JPA 엔티티 매핑을 정리했다.\n## 남은 과제\n- Kubernetes 배포", False),  # uncited, unattributable
 ])
 def test_a_bad_generation_falls_back_to_a_structured_extractive_draft(fixtures_vault, tiny, generated, looped):
     period = rv.week_of(dt.date(2026, 10, 14))
@@ -130,6 +130,20 @@ def test_a_bad_generation_falls_back_to_a_structured_extractive_draft(fixtures_v
         assert day.date.isoformat() == quote.date and period.contains(day.date)
     # Round-robin over days: the learned part quotes several days of the week.
     assert len({e.date for e in review.evidence["learned"]}) >= min(3, len(review.days))
+
+
+def test_uncited_items_get_the_day_holding_their_words(fixtures_vault, tiny):
+    period = rv.week_of(dt.date(2026, 10, 14))
+    text = ("Q, K의 각 원소가 평균 0, 분산 1이면 내적의 분산이 d_k 가 됨 (2026-10-14).\n"
+            "- √64 = 8 로 나눠서 분산을 1로 맞춰줌\n"
+            "## 남은 과제\n- 우주 여행 계획 세우기")
+    _, review = run_review(fixtures_vault, tiny, period, scripted(text))
+    day14 = next(d.n for d in review.days if d.date == dt.date(2026, 10, 14))
+    assert not review.fallback, review.fallback_reason
+    assert review.attributed_citations == 1 and review.generated == text
+    assert f"1로 맞춰줌 [{day14}]" in review.text and f"d_k 가 됨 [{day14}]" in review.text
+    assert "우주 여행 계획 세우기" in review.text and "우주 여행 계획 세우기 [" not in review.text
+    assert review.cited == [day14]
 
 
 def test_the_tiny_model_streams_and_the_review_is_checked(fixtures_vault, tiny):
