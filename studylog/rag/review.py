@@ -44,6 +44,7 @@ _OPEN_MARKERS = re.compile(
     r"\bnext\b|\bstill\b|\bnot yet\b|\bopen\b|\bunclear\b|\bunsolved\b|\btomorrow\b|\bwant to\b",
 )
 _DATE_CITATION = re.compile(r"[\[(](\d{4}-\d{2}-\d{2})(?:\s*\([^)]*\))?[\])]")
+_LEADING_DATE = re.compile(r"^(\s*(?:[-*]\s+)?)(?:\*\*)?(\d{4}-\d{2}-\d{2})(?:\*\*)?\s*(?:\([^)]*\))?\s*[:：]\s*(.*)$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -343,6 +344,20 @@ def mend_citations(text: str, days: Sequence[ReviewDay]) -> tuple[str, list[int]
         return ""
 
     text = _DATE_CITATION.sub(date_to_number, text)
+    # The 1.5B writes its items as "- 2026-10-14: what was learned" (measured: every item of
+    # 3 weeks, no [n]): the leading day is its citation. Outside the period it is dropped.
+    lines = []
+    for line in text.split("\n"):
+        match = _LEADING_DATE.match(line)
+        if match and match.group(3).strip():
+            lead, day, claim = match.groups()
+            if day in by_date:
+                line = f"{lead}{day}: {claim.rstrip()} [{by_date[day]}]"
+            else:
+                removed += 1
+                line = f"{lead}{claim}"
+        lines.append(line)
+    text = "\n".join(lines)
     cleaned, cited, dropped = clean_citations(text, {d.n for d in days})
     return cleaned, cited, removed + dropped
 

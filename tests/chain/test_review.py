@@ -146,6 +146,22 @@ def test_uncited_items_get_the_day_holding_their_words(fixtures_vault, tiny):
     assert review.cited == [day14]
 
 
+def test_a_leading_day_is_the_items_citation_and_moves_to_the_day_it_came_from(fixtures_vault, tiny):
+    """The 1.5B's own shape (bench run 2): "- 2026-10-14: claim", no [n]."""
+    period = rv.week_of(dt.date(2026, 10, 14))
+    text = ("2026-10-14: √64 = 8 로 나눠서 분산을 1로 맞춰줌\n"
+            "- 2026-10-12: Attention(Q, K, V) = softmax(QKᵀ / √d_k) V 를 배웠다\n"
+            "## 남은 과제\n- 2026-11-20: 트랜스포머 전체 구조")
+    _, review = run_review(fixtures_vault, tiny, period, scripted(text))
+    day14 = next(d.n for d in review.days if d.date == dt.date(2026, 10, 14))
+    assert not review.fallback, review.fallback_reason
+    assert f"- 2026-10-14: √64 = 8 로 나눠서 분산을 1로 맞춰줌 [{day14}]" in review.text
+    # Cited as 10-12 but taken from 10-14: moved, and the day in the item with it.
+    assert "- 2026-10-14: Attention(Q, K, V)" in review.text and review.reattributed_citations == 1
+    assert "2026-11-20" not in review.text and review.removed_citations == 1
+    assert review.cited == [day14]
+
+
 def test_the_tiny_model_streams_and_the_review_is_checked(fixtures_vault, tiny):
     period = rv.week_of(dt.date(2026, 10, 21))
     events, review = run_review(fixtures_vault, tiny, period, max_new_tokens=10, min_new_tokens=10)
