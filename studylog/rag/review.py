@@ -548,6 +548,11 @@ def finish(review: Review, generated: str, tokenize: Tokenize, looped: bool = Fa
         review.fallback, review.fallback_reason = True, reason
         review.cited = sorted({e.n for quotes in review.evidence.values() for e in quotes})
         return review
+    # An item cut off by the token limit ("- 202", measured on the 1.5B) is dropped.
+    lines = cleaned.rstrip().split("\n")
+    if len(lines) > 1 and lines[-1].lstrip().startswith(("-", "*")) and \
+            len(re.sub(r"[\W\d_]+", "", lines[-1])) < 4:
+        cleaned = "\n".join(lines[:-1])
     review.text = REVIEW_PREFIX[language] + cleaned
     review.cited = sorted(cited)
     review.evidence = review_evidence(review.text, review.days, tokenize, review.cited)

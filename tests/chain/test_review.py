@@ -151,7 +151,7 @@ def test_a_leading_day_is_the_items_citation_and_moves_to_the_day_it_came_from(f
     period = rv.week_of(dt.date(2026, 10, 14))
     text = ("2026-10-14: √64 = 8 로 나눠서 분산을 1로 맞춰줌\n"
             "- 2026-10-12: Attention(Q, K, V) = softmax(QKᵀ / √d_k) V 를 배웠다\n"
-            "## 남은 과제\n- 2026-11-20: 트랜스포머 전체 구조")
+            "## 남은 과제\n- 2026-11-20: 트랜스포머 전체 구조\n- 202")
     _, review = run_review(fixtures_vault, tiny, period, scripted(text))
     day14 = next(d.n for d in review.days if d.date == dt.date(2026, 10, 14))
     assert not review.fallback, review.fallback_reason
@@ -159,6 +159,7 @@ def test_a_leading_day_is_the_items_citation_and_moves_to_the_day_it_came_from(f
     # Cited as 10-12 but taken from 10-14: moved, and the day in the item with it.
     assert "- 2026-10-14: Attention(Q, K, V)" in review.text and review.reattributed_citations == 1
     assert "2026-11-20" not in review.text and review.removed_citations == 1
+    assert not review.text.endswith("- 202")  # an item cut off by the token limit
     assert review.cited == [day14]
 
 
