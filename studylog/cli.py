@@ -251,6 +251,57 @@ def _fidelity_text(fidelity) -> str:
                                           else "does NOT predict the answer's tokens"))
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from studylog.rag.review import HEADINGS, PARTS
+
+    service = _service(args)
+    service.preload_tokenizer()
+    service.vault.check()
+    service.generator_spec = args.model
+    service.device = args.device
+    review = None
+    streamed = False
+    # The same one-line-per-stage progress as `ask` (cli_progress), not a line per event.
+    with StageProgress(summary=not args.json) as progress:
+        for event in service.review_stream(week=args.week, month=args.month,
+                                           max_new_tokens=args.max_new_tokens):
+            if event.kind == "status":
+                progress.update(event.text, event.fraction)
+            elif event.kind == "token":
+                progress.end_stage()
+                if not args.json:
+                    print(event.text, end="", flush=True)
+                    streamed = True
+            elif event.kind == "error":
+                raise CliError(event.text)
+            elif event.kind == "done":
+                review = event.answer
+    if review is None:
+        raise CliError("no review was produced")
+    if args.save and not review.declined:
+        service.save_review(review)
+    if args.json:
+        print(json.dumps(review.to_json(), ensure_ascii=False))
+        return 0
+    if streamed and (review.fallback or review.removed_citations or review.reattributed_citations):
+        print("\n\n(checked against your notes:)\n" + review.text)
+    print()
+    if review.sources:
+        print("\nSources:")
+        for day in review.sources:
+            print(f"  [{day.n}] {day.date.isoformat()}  {', '.join(day.sections)}  ({day.path})")
+    if review.evidence and not review.fallback:
+        print("Evidence (quoted from your notes):")
+        for part in PARTS:
+            for quote in review.evidence.get(part, []):
+                print(f"  {HEADINGS[review.language][part]} [{quote.n}] {quote.date}: \u201c{quote.quote}\u201d")
+    if review.saved:
+        print(f"saved to {review.saved}")
+    print(f"({review.label}: {len(review.days)} notes, {review.prompt_tokens} prompt tokens, "
+          f"{review.new_tokens} new, {review.seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
     from studylog.attention.explore import parse_head
 
@@ -351,6 +402,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attention", metavar="DIR", help="also save the answer's attention for later viewing")
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("review", parents=[common], help="a week's or a month's retrospective, cited to its days")
+    period = p.add_mutually_exclusive_group(required=True)
+    period.add_argument("--week", type=_date, metavar="DATE", help="the Monday–Sunday week containing DATE")
+    period.add_argument("--month", metavar="YYYY-MM", help="a calendar month")
+    p.add_argument("--save", action="store_true", help="save it in the vault as reviews/2026-W42.md (never overwrites)")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: setting)")
+    p.add_argument("--model", help="catalogue key, local folder or hub id (default: setting)")
+    p.add_argument("--max-new-tokens", type=int, default=None, metavar="N")
+    p.set_defaults(func=cmd_review)
+
     p = sub.add_parser("attention", parents=[common], help="the model's attention over any text")
     p.add_argument("text", nargs="+", metavar="TEXT")
     p.add_argument("--layer", type=int, default=None, help="layer (default: the last; negative counts from the end)")
@@ -362,8 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz, review)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz", "review"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
@@ -373,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask bench: answerable questions to score (plus every unanswerable one); 0 skips")
     p.add_argument("--precisions", default="", help="ask bench: e.g. fp32,int8-dynamic,bf16")
     p.add_argument("--precision", default="", help="ask bench: the generator's precision for the whole run")
+    p.add_argument("--weeks", default="", help="review bench: dates, one per week (default 2026-10-14,2026-10-21,2026-11-04)")
+    p.add_argument("--recheck", metavar="RUN.json", help="review bench: re-apply the checks to a recorded run")
     p.add_argument("--prompt-tokens", type=int, default=1024, help="attention bench (default 1024)")
     p.add_argument("--answer-tokens", type=int, default=256, help="attention bench (default 256)")
     p.set_defaults(func=cmd_bench)

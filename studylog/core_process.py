@@ -634,6 +634,15 @@ class RemoteService:
             kwargs["max_new_tokens"] = max_new_tokens
         return self.core.stream("ask_stream", (question,), kwargs, cancel=cancel)
 
+    def review_stream(self, week=None, month: str | None = None, cancel: threading.Event | None = None,
+                      max_new_tokens: int | None = None) -> Iterator:
+        kwargs: dict[str, Any] = {"week": week, "month": month, "max_new_tokens": max_new_tokens}
+        return self.core.stream("review_stream", (), kwargs, cancel=cancel)
+
+    def save_review(self, review) -> Path:
+        """A review is a new note file: written here, like every note (see the class note)."""
+        return self._notes.save_review(review)
+
     def warm_up(self, progress: Callable[..., None] | None = None) -> None:
         return self.core.call_with_progress("warm_up", progress=progress, cancel_kw=None)
 

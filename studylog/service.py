@@ -313,6 +313,50 @@ class StudyLogService:
         with self.model_lock:
             yield from chain.stream(question, history, cancel, today)
 
+    # -- reviews ---------------------------------------------------------------------------
+    def review_stream(self, week: dt.date | str | None = None, month: str | None = None,
+                      cancel: threading.Event | None = None, max_new_tokens: int | None = None):
+        """Yield AskEvents for the review of the week containing `week` (Monday–Sunday) or of
+        the month `month` (YYYY-MM); the done event's `answer` is a `Review`."""
+        from studylog.rag.review import MAX_NEW_TOKENS, month_of, review_stream, week_of
+        from studylog.rag.types import AskEvent
+        from studylog.search.tokenize import get_tokenizer
+
+        if (week is None) == (month is None):
+            raise ValueError("give a week (a date in it) or a month (YYYY-MM), not both")
+        if isinstance(week, str):
+            week = dt.date.fromisoformat(week)
+        period = week_of(week) if week is not None else month_of(month)
+        self.vault.check()
+        notes = [n for n in self.vault.scan().notes if period.contains(n.date)]
+        if notes and self._generator is None:
+            yield from self._load_with_status()
+            if self._generator is None:
+                return
+        loaded = self._generator
+        if loaded is None:  # no notes: the review says so without the model
+            from studylog.rag.review import NO_NOTES, Review, notes_language
+
+            review = Review(period.start, period.end, period.kind, period.label, declined=True)
+            review.language = notes_language(notes)
+            review.text = NO_NOTES[review.language].format(start=period.start, end=period.end)
+            yield AskEvent("token", review.text)
+            yield AskEvent("done", answer=review)
+            return
+        tokenize = get_tokenizer("kiwi").tokenize
+        with self.model_lock:
+            yield from review_stream(notes, period, loaded, tokenize, self.vault.relative, cancel,
+                                     max_new_tokens or MAX_NEW_TOKENS)
+
+    def save_review(self, review) -> Path:
+        """Save a `Review` as `reviews/2026-W42.md` (or `reviews/2026-10.md`) in the vault;
+        an existing file is never overwritten (the new one gets `-2`, `-3`, …)."""
+        from studylog.rag.review import REVIEWS_DIR, review_markdown
+
+        path = self.vault.create_new(f"{REVIEWS_DIR}/{review.label}.md", review_markdown(review))
+        review.saved = self.vault.relative(path)
+        return path
+
     def text_attention(self, text: str, layer: int | None = None, head: str | int = "mean"):
         """The loaded model's attention over any text (explore mode, `studylog attention`)."""
         from studylog.attention.explore import text_attention

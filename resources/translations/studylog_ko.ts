@@ -1423,5 +1423,85 @@ Click to open it in the heatmap</source>
         <source>Choose another answer model or device in Settings. Writing and search keep working.</source>
         <translation>설정에서 다른 답변 모델이나 장치를 고르세요. 글쓰기와 검색은 계속 됩니다.</translation>
     </message>
+    <message>
+        <source>What I learned</source>
+        <translation>배운 것</translation>
+    </message>
+    <message>
+        <source>Problems solved</source>
+        <translation>해결한 문제</translation>
+    </message>
+    <message>
+        <source>Still open</source>
+        <translation>남은 과제</translation>
+    </message>
+    <message>
+        <source>Reading the notes of this period…</source>
+        <translation>이 기간의 노트를 읽는 중…</translation>
+    </message>
+    <message>
+        <source>Evidence (quoted from your notes)</source>
+        <translation>근거 (노트 인용)</translation>
+    </message>
+    <message>
+        <source>Days cited</source>
+        <translation>인용한 날</translation>
+    </message>
+    <message>
+        <source>No notes in this period.</source>
+        <translation>이 기간에 작성한 노트가 없습니다.</translation>
+    </message>
+    <message>
+        <source>The model&apos;s draft did not hold up ({reason}); showing your notes&apos; own lines.</source>
+        <translation>모델 초안을 쓸 수 없어 ({reason}) 노트의 문장을 그대로 보여 드립니다.</translation>
+    </message>
+    <message>
+        <source>{notes} notes, {cited} days cited, {seconds:.0f} s</source>
+        <translation>노트 {notes}개, 인용한 날 {cited}일, {seconds:.0f}초</translation>
+    </message>
+    <message>
+        <source>({n} citations outside the period removed)</source>
+        <translation>(기간 밖 인용 {n}개 제거)</translation>
+    </message>
+    <message>
+        <source>Week</source>
+        <translation>주</translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation>월</translation>
+    </message>
+    <message>
+        <source>Write review</source>
+        <translation>회고 쓰기</translation>
+    </message>
+    <message>
+        <source>Save to vault</source>
+        <translation>보관함에 저장</translation>
+    </message>
+    <message>
+        <source>Previous period</source>
+        <translation>이전 기간</translation>
+    </message>
+    <message>
+        <source>Next period</source>
+        <translation>다음 기간</translation>
+    </message>
+    <message>
+        <source>A short retrospective of the period, written from your notes and cited to their days.</source>
+        <translation>이 기간의 노트만으로 쓴 짧은 회고입니다. 모든 내용에 그 날짜를 인용합니다.</translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation>회고</translation>
+    </message>
+    <message>
+        <source>A weekly or monthly retrospective of your notes ({key})</source>
+        <translation>노트로 쓰는 주간·월간 회고 ({key})</translation>
+    </message>
+    <message>
+        <source>Saved to {path}</source>
+        <translation>{path}에 저장했습니다</translation>
+    </message>
 </context>
 </TS>

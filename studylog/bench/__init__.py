@@ -53,6 +53,8 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.related_bench import bench_related as bench
     elif args.what == "quiz":
         from studylog.bench.quiz_bench import bench_quiz as bench
+    elif args.what == "review":
+        from studylog.bench.review_bench import bench_review as bench
     elif args.what == "gui":
         from studylog.gui.bench import bench_gui
 

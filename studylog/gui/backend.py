@@ -274,6 +274,20 @@ class Backend(QObject):
 
         return self._submit(self.model, ask, "ask", **callbacks)
 
+    def review(self, week=None, month: str | None = None, **callbacks: Callable) -> Job:
+        """Stream the review of a week (a date in it) or a month (YYYY-MM) as AskEvents; the done
+        event's `answer` is a `Review`. `quit()` on the job stops the generation."""
+        self._preempt_index()
+        return self._submit(self.model, lambda ctx: ctx.service.review_stream(week=week, month=month,
+                                                                              cancel=ctx.cancel),
+                            "review", **callbacks)
+
+    def save_review(self, review, **callbacks: Callable) -> Job:
+        """Path of the review saved in the vault (`reviews/…md`, never overwriting): file work,
+        on the writer thread."""
+        return self._submit(self.notes, lambda ctx: ctx.service.save_review(review), "save_review",
+                            PRIORITY_URGENT, **callbacks)
+
     def warm_up(self) -> Job:
         def warm_up(ctx: JobContext):
             method = getattr(ctx.service, "warm_up", None)

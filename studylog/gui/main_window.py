@@ -39,6 +39,7 @@ from studylog.gui.icons import app_icon
 from studylog.gui.note_session import AUTOSAVE_DELAY_MS, NoteSession
 from studylog.gui.quiz_dock import install_quiz
 from studylog.gui.related_dock import install_related
+from studylog.gui.review_dock import install_review
 from studylog.gui.search_panel import SearchPanel
 from studylog.gui.settings_dialog import SettingsDialog
 from studylog.gui.status_widgets import IndexProgress, SaveState
@@ -138,6 +139,7 @@ class MainWindow(Retranslatable, QMainWindow):
         self.ask_controller = AskController(self.backend, self.ask_panel)
         self.related_dock, self.related = install_related(self)  # needs the session (current note)
         self.quiz_dock, self.quiz = install_quiz(self)
+        self.review_dock, self.review = install_review(self)
         self._reindex_timer = QTimer(self, singleShot=True, interval=reindex_delay_ms)
         self._reindex_timer.timeout.connect(lambda: self.backend.index())
         self.watcher = VaultWatcher(self)

@@ -16,6 +16,9 @@ from studylog.notes.template import render_daily_template
 
 MAX_NOTE_BYTES = 50 * 1024 * 1024
 _SKIP_DIRS = {".git", ".obsidian", ".trash", "node_modules", ".studylog"}
+DERIVED_DIRS = {"reviews"}
+"""Top-level folders of notes StudyLog writes from other notes (weekly/monthly reviews): not
+daily notes, so neither listed as days nor indexed (see `studylog.rag.review.REVIEWS_DIR`)."""
 
 
 class VaultError(Exception):
@@ -55,7 +58,9 @@ class Vault:
         if not self.root.is_dir():
             return
         for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            top = Path(dirpath) == self.root
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
+                                 and not (top and d in DERIVED_DIRS))
             for name in sorted(filenames):
                 if name.lower().endswith((".md", ".markdown")) and not name.startswith("."):
                     yield Path(dirpath) / name
@@ -128,6 +133,29 @@ class Vault:
             else:
                 why = exc.strerror or str(exc)
             raise VaultError(f"could not save {path}: {why}; the previous version is intact") from exc
+
+    def create_new(self, relative: str, text: str) -> Path:
+        """Write a new file at `relative` (or `name-2.md`, `name-3.md`, … when taken): never
+        overwrites. The name is claimed with O_EXCL, then the text written atomically."""
+        self.check()
+        wanted = self.root / relative
+        wanted.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 1000):
+            path = wanted if attempt == 1 else wanted.with_name(f"{wanted.stem}-{attempt}{wanted.suffix}")
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise VaultError(f"could not create {path}: {exc.strerror}") from exc
+            os.close(fd)
+            try:
+                self.write(path, text)
+            except VaultError:
+                path.unlink(missing_ok=True)
+                raise
+            return path
+        raise VaultError(f"could not save {wanted}: 999 files of that name already exist")
 
     def new_note(self, date: dt.date, language: str = "ko") -> tuple[Path, bool]:
         """Create the day's note from the template; never overwrites. Returns (path, created)."""
