@@ -41,7 +41,9 @@ def test_typing_pause_updates_the_list_and_a_click_opens_the_note(qtbot, make_wi
     dock.toggle.trigger()  # Ctrl+Shift+R / View ▸ Related notes
     assert dock.isVisible() and dock.toggle.isChecked()
     panel = dock.panel
-    qtbot.waitUntil(lambda: panel.state in ("shown", "empty") and not controller.in_flight, timeout=WAIT_MS)
+    # The first list loads the embedder and Kiwi in the core (9 s measured on a loaded 2-core
+    # machine), so this one wait gets a minute rather than the usual WAIT_MS.
+    qtbot.waitUntil(lambda: panel.state in ("shown", "empty") and not controller.in_flight, timeout=60_000)
     before = controller.requests
 
     # A probe on the event loop: typing and the refresh must never stall it.
@@ -66,7 +68,9 @@ def test_typing_pause_updates_the_list_and_a_click_opens_the_note(qtbot, make_wi
         pass
     probe.stop()
     assert controller.requests == before + 1  # one request for the whole burst
-    assert controller.latencies_ms[-1] >= 300  # measured from the last keystroke, pause included
+    # Measured from the last keystroke, pause included. Qt's default (coarse) timers may fire up
+    # to 5 % early (QTimer docs, Qt::CoarseTimer), so 300 ms may read as 285 ms.
+    assert controller.latencies_ms[-1] >= 300 * 0.95
     paths = [hit.path for hit in panel.hits()]
     assert paths and "2026-11-26.md" not in paths
     assert "2026-10-14.md" in paths[:3]  # the attention note, after writing about attention
