@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from studylog.gui.errors import describe_error
 from studylog.gui.i18n import Retranslatable, tr
+from studylog.gui.panel_dock import PanelDock
 
 SHORTCUT = "Ctrl+Shift+K"
 BATCH = 20  # cards fetched at a time
@@ -193,34 +193,12 @@ class QuizPanel(Retranslatable, QWidget):
             button.setVisible(has_card and self.revealed)
 
 
-class QuizDock(Retranslatable, QDockWidget):
+class QuizDock(PanelDock):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("QuizDock")  # saveState/restoreState remember it by this name
-        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.panel = QuizPanel()
-        self.setWidget(self.panel)
-        self.toggle = QAction(self)
-        self.toggle.setObjectName("quiz")
-        self.toggle.setCheckable(True)
-        self.toggle.setShortcut(QKeySequence(SHORTCUT))
-        self.toggle.triggered.connect(self._toggle)
-        self.visibilityChanged.connect(lambda _visible: self.toggle.setChecked(not self.isHidden()))
-        self.retranslate()
-
-    def _toggle(self) -> None:
-        """Shown in front: close it; closed or behind another tab: bring it to the front."""
-        if self.isVisible() and not self.visibleRegion().isEmpty():
-            self.close()
-        else:
-            self.reveal()
-        self.toggle.setChecked(not self.isHidden())
+        super().__init__("QuizDock", QuizPanel(), "quiz", SHORTCUT, parent=parent)
 
     def reveal(self) -> None:
-        self.show()
-        self.raise_()
+        super().reveal()
         self.panel.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def retranslate(self) -> None:

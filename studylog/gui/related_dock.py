@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QTabWidget, QWidget
 
 from studylog.gui.errors import describe_error
-from studylog.gui.i18n import Retranslatable, tr
+from studylog.gui.i18n import tr
+from studylog.gui.panel_dock import PanelDock
 from studylog.gui.related_panel import RelatedPanel
 
 PAUSE_MS = 1500  # typing pause before the list is refreshed (the issue: "a second or two")
@@ -26,35 +26,9 @@ RELATED_COUNT = 6
 SHORTCUT = "Ctrl+Shift+R"
 
 
-class RelatedDock(Retranslatable, QDockWidget):
+class RelatedDock(PanelDock):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("RelatedDock")  # saveState/restoreState remember it by this name
-        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.panel = RelatedPanel()
-        self.setWidget(self.panel)
-
-        self.toggle = QAction(self)
-        self.toggle.setObjectName("relatedNotes")
-        self.toggle.setCheckable(True)
-        self.toggle.setShortcut(QKeySequence(SHORTCUT))
-        self.toggle.triggered.connect(self._toggle)
-        self.visibilityChanged.connect(lambda _visible: self.toggle.setChecked(not self.isHidden()))
-        self.retranslate()
-
-    def _toggle(self) -> None:
-        """Shown in front: close it; closed or behind another tab: bring it to the front."""
-        if self.isVisible() and not self.visibleRegion().isEmpty():
-            self.close()
-        else:
-            self.reveal()
-        self.toggle.setChecked(not self.isHidden())
-
-    def reveal(self) -> None:
-        self.show()
-        self.raise_()
+        super().__init__("RelatedDock", RelatedPanel(), "relatedNotes", SHORTCUT, parent=parent)
 
     def retranslate(self) -> None:
         self.setWindowTitle(tr("Related notes"))

@@ -14,10 +14,8 @@ import calendar
 import datetime as dt
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studylog.gui.errors import describe_error
 from studylog.gui.i18n import Retranslatable, tr
+from studylog.gui.panel_dock import PanelDock
 
 SHORTCUT = "Ctrl+Shift+W"
 _PARTS = ("learned", "solved", "open")
@@ -166,23 +165,10 @@ class ReviewPanel(Retranslatable, QWidget):
                                    "their days."))
 
 
-class ReviewDock(Retranslatable, QDockWidget):
+class ReviewDock(PanelDock):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("ReviewDock")
-        self.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.panel = ReviewPanel()
-        self.setWidget(self.panel)
-        self.toggle = QAction(self)
-        self.toggle.setObjectName("review")
-        self.toggle.setShortcut(QKeySequence(SHORTCUT))
-        self.retranslate()
-
-    def reveal(self) -> None:
-        self.show()
-        self.raise_()
+        # Not checkable: its action opens the review of the selected day's period.
+        super().__init__("ReviewDock", ReviewPanel(), "review", SHORTCUT, checkable=False, parent=parent)
 
     def retranslate(self) -> None:
         self.setWindowTitle(tr("Review"))
