@@ -40,19 +40,29 @@ class SearchHit:
     text: str  # the chunk's section text (without the date/heading header line)
 
     def snippet(self, limit: int = SNIPPET_CHARS) -> str:
-        flat = " ".join(self.text.split())
-        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+        return snippet(self.text, limit)
 
     def to_json(self) -> dict:
-        return {
-            "date": self.date,
-            "path": self.path,
-            "section": self.section,
-            "heading_path": self.heading_path,
-            "line": self.start_line,
-            "score": round(self.score, 6),
-            "text": self.snippet(),
-        }
+        return hit_json(self)
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def hit_json(hit) -> dict:
+    """The JSON fields every note hit shares (search results, related notes)."""
+    return {
+        "date": hit.date,
+        "path": hit.path,
+        "section": hit.section,
+        "heading_path": hit.heading_path,
+        "line": hit.start_line,
+        "score": round(hit.score, 6),
+        "text": snippet(hit.text),
+    }
 
 
 @dataclass

@@ -26,6 +26,7 @@ import numpy as np
 
 from studylog.index.chunker import Chunk
 from studylog.search.fusion import reciprocal_rank_fusion
+from studylog.search.hybrid import SNIPPET_CHARS, hit_json, snippet
 from studylog.search.keyword import KeywordIndex
 
 POOL = 20  # candidates per query chunk and retriever
@@ -34,7 +35,6 @@ QUERY_TERMS = 16  # salient terms per chunk sent to BM25
 SHARED_TERMS = 6  # shared terms shown per hit
 COMMON_SHARE = 0.25  # a term in more than this share of chunks is not salient (headings, years)
 MIN_QUERY_CHARS = 40  # a template's empty sections say nothing about the note
-SNIPPET_CHARS = 280
 EMBED_CACHE = 256  # edited chunks' vectors kept by content hash
 
 
@@ -51,20 +51,10 @@ class RelatedHit:
     shared_terms: list[str] = field(default_factory=list)
 
     def snippet(self, limit: int = SNIPPET_CHARS) -> str:
-        flat = " ".join(self.text.split())
-        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+        return snippet(self.text, limit)
 
     def to_json(self) -> dict:
-        return {
-            "date": self.date,
-            "path": self.path,
-            "section": self.section,
-            "heading_path": self.heading_path,
-            "line": self.start_line,
-            "score": round(self.score, 6),
-            "text": self.snippet(),
-            "shared_terms": self.shared_terms,
-        }
+        return {**hit_json(self), "shared_terms": self.shared_terms}
 
 
 @dataclass
