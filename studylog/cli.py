@@ -181,25 +181,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service.generator_spec = args.model
     service.device = args.device
     question = " ".join(args.question)
-    answer = None
-    streamed = False
     attention = None
     with StageProgress(summary=not args.json) as progress:
-        for event in service.ask_stream(question, max_new_tokens=args.max_new_tokens):
-            if event.kind == "status" and (event.text in STAGES or event.fraction is not None):
-                progress.update(event.text, event.fraction)
-            elif event.kind == "status":  # a message, not a stage: worth its own line
-                progress.end_stage()
-                print(f"studylog: {event.text}", file=sys.stderr, flush=True)
-            elif event.kind == "token":
-                progress.end_stage()
-                if not args.json:
-                    print(event.text, end="", flush=True)
-                    streamed = True
-            elif event.kind == "error":
-                raise CliError(event.text)
-            elif event.kind == "done":
-                answer = event.answer
+        answer, streamed = _follow_stream(
+            service.ask_stream(question, max_new_tokens=args.max_new_tokens), progress,
+            echo=not args.json, is_stage=lambda e: e.text in STAGES or e.fraction is not None)
         if answer is None:
             raise CliError("no answer was produced")
         if args.attention:
@@ -238,6 +224,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _follow_stream(events, progress: StageProgress, echo: bool, is_stage) -> tuple[object, bool]:
+    """Drive an ask/review event stream: stages to `progress`, other status messages on their
+    own stderr line, tokens to stdout when `echo`; an error event raises CliError.
+    Returns (the done event's answer or None, whether any token was printed)."""
+    result, streamed = None, False
+    for event in events:
+        if event.kind == "status" and is_stage(event):
+            progress.update(event.text, event.fraction)
+        elif event.kind == "status":  # a message, not a stage: worth its own line
+            progress.end_stage()
+            print(f"studylog: {event.text}", file=sys.stderr, flush=True)
+        elif event.kind == "token":
+            progress.end_stage()
+            if echo:
+                print(event.text, end="", flush=True)
+                streamed = True
+        elif event.kind == "error":
+            raise CliError(event.text)
+        elif event.kind == "done":
+            result = event.answer
+    return result, streamed
+
+
 def _fidelity_text(fidelity) -> str:
     """One phrase for a `Fidelity`: what the answer rows are and how far the replay drifted."""
     if fidelity.method == "recorded":
@@ -259,23 +268,11 @@ def cmd_review(args: argparse.Namespace) -> int:
     service.vault.check()
     service.generator_spec = args.model
     service.device = args.device
-    review = None
-    streamed = False
     # The same one-line-per-stage progress as `ask` (cli_progress), not a line per event.
     with StageProgress(summary=not args.json) as progress:
-        for event in service.review_stream(week=args.week, month=args.month,
-                                           max_new_tokens=args.max_new_tokens):
-            if event.kind == "status":
-                progress.update(event.text, event.fraction)
-            elif event.kind == "token":
-                progress.end_stage()
-                if not args.json:
-                    print(event.text, end="", flush=True)
-                    streamed = True
-            elif event.kind == "error":
-                raise CliError(event.text)
-            elif event.kind == "done":
-                review = event.answer
+        review, streamed = _follow_stream(
+            service.review_stream(week=args.week, month=args.month, max_new_tokens=args.max_new_tokens),
+            progress, echo=not args.json, is_stage=lambda _event: True)
     if review is None:
         raise CliError("no review was produced")
     if args.save and not review.declined:
