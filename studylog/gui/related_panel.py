@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QLabel,
     QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from studylog.gui.i18n import Retranslatable, tr
-from studylog.gui.theme import current_tokens
+from studylog.gui.search_panel import HitDelegate
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
 SNIPPET_CHARS = 200
-_PAD = 8
 
 
 def why_text(hit) -> str:
@@ -27,52 +23,21 @@ def why_text(hit) -> str:
     return tr("Shared: {terms}").format(terms=", ".join(terms)) if terms else ""
 
 
-class RelatedDelegate(QStyledItemDelegate):
-    """Four lines per hit: date · section, two lines of snippet, then the shared terms."""
+class RelatedDelegate(HitDelegate):
+    """Four lines per hit: a search hit's three, then the shared terms."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        metrics = QFontMetrics(option.font)
-        return QSize(option.rect.width(), metrics.lineSpacing() * 4 + _PAD * 2 + 6)
+    lines = 4
+    extra_px = 6
+    snippet_chars = SNIPPET_CHARS
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        hit = index.data(HIT_ROLE)
-        if hit is None:
-            return super().paint(painter, option, index)
-        tokens = current_tokens()
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = option.rect.adjusted(2, 2, -2, -2)
-        if option.state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
-            selected = option.state & QStyle.StateFlag.State_Selected
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(tokens["accent_soft" if selected else "alt_base"]))
-            painter.drawRoundedRect(rect, 6, 6)
-        inner = rect.adjusted(_PAD, _PAD - 2, -_PAD, -_PAD + 2)
-        metrics = QFontMetrics(option.font)
-        line = metrics.lineSpacing()
-        bold = QFont(option.font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(QColor(tokens["heading"]))
-        date_text = str(hit.date)
-        date_width = QFontMetrics(bold).horizontalAdvance(date_text + "  ")
-        painter.drawText(QRect(inner.left(), inner.top(), date_width, line), Qt.AlignmentFlag.AlignLeft, date_text)
-        painter.setFont(option.font)
-        painter.setPen(QColor(tokens["text"]))
-        section = hit.heading_path or hit.section or ""
-        section_rect = QRect(inner.left() + date_width, inner.top(), inner.width() - date_width, line)
-        painter.drawText(section_rect, Qt.AlignmentFlag.AlignLeft,
-                         metrics.elidedText(section, Qt.TextElideMode.ElideRight, section_rect.width()))
-        painter.setPen(QColor(tokens["muted"]))
-        snippet_rect = QRect(inner.left(), inner.top() + line + 2, inner.width(), line * 2)
-        painter.drawText(snippet_rect, Qt.TextFlag.TextWordWrap, hit.snippet(SNIPPET_CHARS))
+    def paint_below(self, painter: QPainter, hit, inner: QRect, metrics: QFontMetrics, tokens: dict) -> None:
         why = why_text(hit)
         if why:
+            line = metrics.lineSpacing()
             painter.setPen(QColor(tokens["marker"]))
             why_rect = QRect(inner.left(), inner.top() + line * 3 + 4, inner.width(), line)
             painter.drawText(why_rect, Qt.AlignmentFlag.AlignLeft,
                              metrics.elidedText(why, Qt.TextElideMode.ElideRight, why_rect.width()))
-        painter.restore()
 
 
 class RelatedPanel(Retranslatable, QWidget):

@@ -26,11 +26,19 @@ _PAD = 8
 
 
 class HitDelegate(QStyledItemDelegate):
-    """Three lines per hit: date · section, then two lines of snippet."""
+    """Three lines per hit: date · section, then two lines of snippet. Subclasses add lines
+    below (`lines`, `paint_below`)."""
+
+    lines = 3
+    extra_px = 4
+    snippet_chars = SNIPPET_CHARS
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         metrics = QFontMetrics(option.font)
-        return QSize(option.rect.width(), metrics.lineSpacing() * 3 + _PAD * 2 + 4)
+        return QSize(option.rect.width(), metrics.lineSpacing() * self.lines + _PAD * 2 + self.extra_px)
+
+    def paint_below(self, painter: QPainter, hit, inner: QRect, metrics: QFontMetrics, tokens: dict) -> None:
+        """Lines under the snippet; none here."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         hit = index.data(HIT_ROLE)
@@ -65,7 +73,8 @@ class HitDelegate(QStyledItemDelegate):
                          QFontMetrics(option.font).elidedText(section, Qt.TextElideMode.ElideRight, section_rect.width()))
         painter.setPen(QColor(tokens["muted"]))
         snippet_rect = QRect(inner.left(), inner.top() + line + 2, inner.width(), line * 2)
-        painter.drawText(snippet_rect, Qt.TextFlag.TextWordWrap, hit.snippet(SNIPPET_CHARS))
+        painter.drawText(snippet_rect, Qt.TextFlag.TextWordWrap, hit.snippet(self.snippet_chars))
+        self.paint_below(painter, hit, inner, QFontMetrics(option.font), tokens)
         painter.restore()
 
 
