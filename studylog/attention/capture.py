@@ -506,23 +506,33 @@ def _chunked_weights(
 
 
 @contextmanager
-def _capture_eval(model: PreTrainedModel) -> Iterator[None]:
-    """Eval mode and the capture attention for the duration, then exactly the previous settings back.
+def attention_implementation(model: PreTrainedModel, name: str) -> Iterator[None]:
+    """Run the block with every config's attention implementation set to `name`, then exactly
+    the previous settings back.
 
     Writing each config's implementation (parents before sub-configs) restores mixed settings
     without re-running transformers' availability checks, which `set_attn_implementation` does.
     """
     configs = _configs(model)
     saved = [(config, config._attn_implementation) for config in configs]
-    was_training = model.training
-    model.eval()
     try:
         for config in configs:
-            config._attn_implementation = ATTENTION_IMPLEMENTATION
+            config._attn_implementation = name
         yield
     finally:
         for config, implementation in saved:
             config._attn_implementation = implementation
+
+
+@contextmanager
+def _capture_eval(model: PreTrainedModel) -> Iterator[None]:
+    """Eval mode and the capture attention for the duration, then the previous settings back."""
+    was_training = model.training
+    model.eval()
+    try:
+        with attention_implementation(model, ATTENTION_IMPLEMENTATION):
+            yield
+    finally:
         model.train(was_training)
 
 

@@ -35,7 +35,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from studylog.attention.capture import _attention_modules, _attention_shape, _configs
+from studylog.attention.capture import (
+    _attention_modules,
+    _attention_shape,
+    attention_implementation,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -76,8 +80,6 @@ class AnswerRecorder:
     def recording(self) -> Iterator[None]:
         """Record while the block runs `generate`; the model's settings are restored afterwards."""
         modules = _attention_modules(self.model)
-        configs = _configs(self.model)
-        saved = [(config, config._attn_implementation) for config in configs]
         own = self.model.config.get_text_config()._attn_implementation or "sdpa"
         name = _register(own)
         original = _own_attention(modules[0], own)
@@ -89,12 +91,9 @@ class AnswerRecorder:
                 {id(module): (self, layer, original) for layer, module in enumerate(modules)}
             )
         try:
-            for config in configs:
-                config._attn_implementation = name
-            yield
+            with attention_implementation(self.model, name):
+                yield
         finally:
-            for config, implementation in saved:
-                config._attn_implementation = implementation
             with _RECORDING_LOCK:
                 for module in modules:
                     _RECORDING.pop(id(module), None)
