@@ -1,5 +1,11 @@
-"""The answer chain (LangChain LCEL): question -> date scope -> hybrid retrieval -> prompt with
-numbered sources -> model (streamed) -> validated citations, evidence, fallback.
+"""The answer chain (LangChain LCEL): retriever (date scope, hybrid search) | numbered sources |
+prompt | chat model (streamed) | text pieces, then validated citations, evidence, fallback.
+
+The retriever is any `BaseRetriever` (by default `HybridRetriever` over the notes' search) and
+the chat model any `BaseChatModel` (by default `StudyLogChatModel` on the loaded model), so
+either can be swapped. Per question the chain binds `today` to the retriever and passes the
+cancel event as `config["configurable"]["cancel"]`; the token ids the attention views need
+come back in the chat model's `response_metadata` (`prompt_token_ids`, `answer_token_ids`).
 
 Decisions the small models cannot be trusted with are made here in code: whether the notes
 hold an answer at all (date scope, question coverage), which sources are shown, and when a
@@ -14,11 +20,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import partial
 
-from langchain_core.runnables import RunnableGenerator, RunnableLambda
+from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.prompt_values import ChatPromptValue
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableBranch, RunnableGenerator, RunnableLambda
 
 from studylog.rag import evidence as ev
+from studylog.rag.chat_model import StudyLogChatModel
 from studylog.rag.citations import clean_citations
 from studylog.rag.generation import GenerationResult, stream_generate
 from studylog.rag.prompts import (
@@ -30,10 +42,8 @@ from studylog.rag.prompts import (
     fit_sources,
     question_language,
 )
+from studylog.rag.retriever import HybridRetriever
 from studylog.rag.types import Answer, AskEvent, Source
-
-if TYPE_CHECKING:
-    from studylog.attention.record import AnswerRecorder
 
 MAX_QUESTION_CHARS = 1000
 _LATIN_TERM = re.compile(r"[a-z][a-z0-9_.+-]{2,}")
@@ -71,59 +81,59 @@ class _Run:
     generation: GenerationResult = field(default_factory=GenerationResult)
     declined_text: str = ""
     prefix: str = ""  # the start of the answer written for the model (part of the prompt)
-    recorder: AnswerRecorder | None = None  # while the answer is being generated
 
 
 class AnswerChain:
     def __init__(
         self,
-        search: Callable[..., object],
+        retriever: BaseRetriever | Callable[..., object],
         loaded_model,
         tokenize: Callable[[str], list[str]],
         config: ChainConfig | None = None,
         known_term: Callable[[str], bool] | None = None,
+        chat_model: BaseChatModel | None = None,
     ) -> None:
-        self.search = search
+        """`retriever`: a `BaseRetriever`, or a search function `(question, k, today)` as
+        `HybridRetriever` wraps. `loaded_model` gives the tokenizer that fits the sources to
+        the prompt, the model's name and device, and the default chat model."""
+        self.config = config or ChainConfig()
+        if not isinstance(retriever, BaseRetriever):
+            retriever = HybridRetriever(search=retriever, k=self.config.k + 2)
+        self.retriever = retriever
         self.known_term = known_term
         self.loaded = loaded_model
         self.tokenize = tokenize
-        self.config = config or ChainConfig()
-        self.runnable = (
-            RunnableLambda(self._retrieve, name="retrieve")
-            | RunnableLambda(self._prompt, name="prompt")
-            | RunnableGenerator(self._generate, name="generate")
+        self.chat_model = chat_model or StudyLogChatModel(
+            loaded=loaded_model,
+            max_new_tokens=self.config.max_new_tokens,
+            min_new_tokens=self.config.min_new_tokens,
+            record_attention=self.config.record_attention,
+            stream_fn=stream_generate,
+        )
+
+    def runnable(self, run: _Run) -> Runnable[str, str]:
+        """The LCEL chain for one question: question in, answer text pieces out."""
+        decline = RunnableLambda(lambda _: AIMessage(content=run.declined_text), name="decline")
+        return (
+            self.retriever.bind(today=run.today)
+            | RunnableLambda(partial(self._sources, run), name="sources")
+            | RunnableLambda(partial(self._prompt, run), name="prompt")
+            | RunnableBranch((lambda _: bool(run.declined_text), decline), self.chat_model)
+            | RunnableGenerator(partial(self._pieces, run), name="pieces")
         )
 
     # -- steps -----------------------------------------------------------------------------
-    def _retrieve(self, run: _Run) -> _Run:
-        result = self.search(run.question, k=self.config.k + 2, today=run.today)
+    def _sources(self, run: _Run, documents: list[Document]) -> list[Source]:
         language = question_language(run.question)
-        if getattr(result, "message", "") and not result.hits:
-            label = result.scope.label if result.scope else ""
-            run.declined_text = (
-                ev.NO_NOTE_ON[language].format(label=label) if label else ev.NOT_FOUND[language]
-            )
-            return run
-        hits = list(result.hits)
+        if not documents and getattr(documents, "no_note_on", ""):
+            run.declined_text = ev.NO_NOTE_ON[language].format(label=documents.no_note_on)
+            return run.sources
         if ev.asked_relation(run.question) and not ev.asks_about_goals(run.question):
             # A why/how question is answered by what was learned or fixed, not by what was
             # planned; a goal line in the prompt invites the model to restate it (measured: the
             # 1.5B answered "why √d_k" with the goal "√d_k 로 나누는 이유 이해하기" [scrum]).
-            hits = [h for h in hits if h.section != "scrum"] or hits
-        run.sources = [
-            Source(
-                n=i + 1,
-                date=h.date,
-                path=h.path,
-                section=h.section,
-                heading_path=h.heading_path,
-                start_line=h.start_line,
-                text=h.text,
-                chunk_id=h.chunk_id,
-                score=h.score,
-            )
-            for i, h in enumerate(hits[: self.config.k])
-        ]
+            documents = [d for d in documents if d.metadata.get("section") != "scrum"] or documents
+        run.sources = [_source(i + 1, d) for i, d in enumerate(documents[: self.config.k])]
         if (
             not run.sources
             or ev.question_coverage(run.question, run.sources, self.tokenize) < MIN_COVERAGE
@@ -139,51 +149,56 @@ class AnswerChain:
             ]
             if unknown:
                 run.declined_text = ev.NOT_FOUND[language]
-        return run
+        return run.sources
 
-    def _prompt(self, run: _Run) -> _Run:
+    def _prompt(self, run: _Run, sources: list[Source]) -> ChatPromptValue:
         if run.declined_text:
-            return run
+            return ChatPromptValue(messages=[])
         tokenizer = self.loaded.tokenizer
 
         def count(text: str) -> int:
             return len(encode_plain(tokenizer, text)[0])
 
-        run.sources = fit_sources(run.sources, count, self.config.source_token_budget)
+        run.sources = fit_sources(sources, count, self.config.source_token_budget)
         run.parts = build_messages(run.question, run.sources, run.history)
         run.prefix = ANSWER_PREFIX[run.parts.language]
         # Notes and the question are plain text: a note quoting `<|im_end|>` cannot end a turn.
+        # The chat model encodes the same messages the same way; encoded here too for the spans.
         prompt = encode_chat(tokenizer, run.parts.messages, run.prefix)
         run.prompt_ids = prompt.ids
         run.spans = _label_spans(prompt.text, prompt.offsets, run.parts)
-        return run
+        return ChatPromptValue(messages=[*_messages(run.parts.messages), AIMessage(content=run.prefix)])
 
-    def _generate(self, runs: Iterator[_Run]) -> Iterator[str]:
-        for run in runs:
+    def _pieces(self, run: _Run, messages: Iterator[BaseMessage]) -> Iterator[str]:
+        """The answer's text: the prefix written for the model, then the model's pieces; the
+        token ids and how generation ended are taken from the chunks' metadata."""
+        reported = False
+        started = False
+        for message in messages:
             if run.declined_text:
                 run.first_token_at = time.perf_counter()
-                yield run.declined_text
+                yield message.text
                 continue
-            yield run.prefix
-            if self.config.record_attention:
-                from studylog.attention.record import AnswerRecorder
-
-                run.recorder = AnswerRecorder(
-                    self.loaded.model, len(run.prompt_ids), self.config.max_new_tokens
+            metadata = message.response_metadata
+            if "prompt_token_ids" in metadata:
+                run.prompt_ids = list(metadata["prompt_token_ids"])
+            if "answer_token_ids" in metadata:
+                reported = True
+                run.generation = GenerationResult(
+                    answer_ids=list(metadata["answer_token_ids"]),
+                    looped=bool(metadata.get("looped")),
+                    cancelled=bool(metadata.get("cancelled")),
                 )
-            for piece in stream_generate(
-                self.loaded.model,
-                self.loaded.tokenizer,
-                run.prompt_ids,
-                self.config.max_new_tokens,
-                run.cancel,
-                run.generation,
-                self.config.min_new_tokens,
-                run.recorder.recording() if run.recorder is not None else None,
-            ):
+            if not started:  # on the first chunk, sent before decoding starts
+                started = True
+                yield run.prefix
+            piece = message.text
+            if piece:
                 if not run.first_token_at and piece.strip():
                     run.first_token_at = time.perf_counter()
                 yield piece
+        if not reported and not run.declined_text:  # a chat model that reports no token ids
+            run.generation.cancelled = run.cancel.is_set()
 
     # -- public ----------------------------------------------------------------------------
     def stream(
@@ -211,7 +226,8 @@ class AnswerChain:
         )
         yield AskEvent("status", "searching your notes")
         pieces: list[str] = []
-        for piece in self.runnable.stream(run):
+        config = {"configurable": {"cancel": run.cancel}, "run_name": "answer"}
+        for piece in self.runnable(run).stream(run.question, config):
             pieces.append(piece)
             yield AskEvent("token", piece)
         yield AskEvent("done", answer=self._finish(run, "".join(pieces)))
@@ -223,7 +239,6 @@ class AnswerChain:
         answer.prompt_tokens = len(run.prompt_ids)
         answer.prompt_token_ids = run.prompt_ids
         answer.answer_token_ids = run.generation.answer_ids
-        _keep_recorded_rows(run)
         answer.new_tokens = len(run.generation.answer_ids)
         answer.spans = run.spans
         answer.cancelled = run.generation.cancelled
@@ -278,15 +293,27 @@ class AnswerChain:
         return answer
 
 
-def _keep_recorded_rows(run: _Run) -> None:
-    """Hand the recorded attention rows to this process's store, keyed by the exact tokens."""
-    answer_ids = run.generation.answer_ids
-    if run.recorder is None or not answer_ids or len(answer_ids) > run.recorder.recorded_tokens:
-        return
-    from studylog.attention.record import RECORDED
+def _source(n: int, document: Document) -> Source:
+    """Source `[n]` from a retrieved document (`HybridRetriever` metadata; gaps left empty)."""
+    meta = document.metadata
+    return Source(
+        n=n,
+        date=str(meta.get("date", "")),
+        path=str(meta.get("path", "")),
+        section=str(meta.get("section", "")),
+        heading_path=str(meta.get("heading_path", "")),
+        start_line=int(meta.get("start_line", 0)),
+        text=document.page_content,
+        chunk_id=str(meta.get("chunk_id") or document.id or ""),
+        score=float(meta.get("score", 0.0)),
+    )
 
-    RECORDED.put(run.prompt_ids + answer_ids, run.recorder.rows(len(answer_ids)))
-    run.recorder = None  # its full-size buffer goes now
+
+_MESSAGE_TYPES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+
+
+def _messages(dicts: list[dict]) -> list[BaseMessage]:
+    return [_MESSAGE_TYPES[d["role"]](content=d["content"]) for d in dicts]
 
 
 def _label_spans(prompt_text: str, offsets, parts: PromptParts) -> list[dict]:
