@@ -152,14 +152,16 @@ def stream_generate(
 
     worker = threading.Thread(target=run, name="studylog-generate", daemon=True)
     worker.start()
+    ended = False  # `generate` ended, though its thread may still be returning
     try:
         while True:
             piece = streamer.pieces.get()
             if piece is None:
+                ended = True
                 break
             yield piece
     finally:
-        if worker.is_alive():
+        if not ended:  # the caller stopped reading: stop decoding for no one
             cancel.set()
         worker.join()
     result.answer_ids = list(streamer.ids)
