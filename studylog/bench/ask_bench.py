@@ -32,15 +32,29 @@ def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> flo
     return time.perf_counter() - started
 
 
+OVERHEAD_QUESTION = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"
+
+
 def _overhead(service, new_tokens: int) -> dict:
-    """Same model, same prompt, same number of new tokens, one process."""
+    """Same model, same prompt, same number of new tokens, one process: the LangChain chain
+    (HybridRetriever | prompt | StudyLogChatModel) against `model.generate` alone."""
     from studylog.rag.chain import AnswerChain, ChainConfig
+    from studylog.rag.retriever import HybridRetriever
     from studylog.search.tokenize import get_tokenizer
 
     loaded = service.generator()
-    chain = AnswerChain(lambda q, k, today=None: service.search(q, k=k, today=today, per_note=False), loaded,
-                        get_tokenizer("kiwi").tokenize, ChainConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens))
-    question = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"
+    # Attention recording is left out: raw `generate` does not record, and its own cost is
+    # what `bench attention` measures (record_overhead_pct).
+    config = ChainConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens, record_attention=False)
+    retriever = HybridRetriever(
+        search=lambda q, k, today=None: service.search(q, k=k, today=today, per_note=False), k=config.k + 2
+    )
+    chain = AnswerChain(retriever, loaded, get_tokenizer("kiwi").tokenize, config)
+    return chain_overhead(chain, loaded, new_tokens)
+
+
+def chain_overhead(chain, loaded, new_tokens: int, question: str = OVERHEAD_QUESTION) -> dict:
+    """Time `chain` answering `question` against raw `generate` on the prompt it built."""
     list(chain.stream("warm-up: what is LoRA?", today=TODAY))
     results = []
     for _ in range(2):

@@ -160,3 +160,31 @@ def test_our_chat_model_stops_on_cancel_by_keyword_and_by_config(tiny):
     chain = RunnableLambda(lambda messages: messages) | model
     metadata = run(chain.stream(messages_for(tiny), {"configurable": {"cancel": cancel}}))
     assert metadata["cancelled"] and len(metadata["answer_token_ids"]) < 50
+
+
+def test_bench_overhead_times_the_langchain_chain_against_raw_generate(tiny, monkeypatch):
+    from studylog.bench import ask_bench
+
+    streams = []
+    original = StudyLogChatModel._stream
+
+    def counted(self, *args, **kwargs):
+        streams.append(self.record_attention)
+        yield from original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StudyLogChatModel, "_stream", counted)
+    searches = []
+
+    def search(question, k=5, today=None, per_note=True):
+        searches.append((question, per_note))
+        return fake_search(question, k, today)
+
+    service = type("Service", (), {"generator": lambda self: tiny, "search": lambda self, *a, **kw: search(*a, **kw)})()
+
+    figures = ask_bench._overhead(service, 4)
+
+    assert figures["new_tokens"] == 4 and figures["prompt_tokens"] > 50
+    assert figures["chain_tokens_per_s"] > 0 and figures["raw_generate_tokens_per_s"] > 0
+    assert "chain_overhead_pct" in figures
+    assert (ask_bench.OVERHEAD_QUESTION, False) in searches  # through HybridRetriever
+    assert len(streams) >= 2 and not any(streams)  # through StudyLogChatModel, not recording
