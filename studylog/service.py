@@ -300,15 +300,18 @@ class StudyLogService:
         if self._generator is None:
             return
         from studylog.rag.chain import AnswerChain, ChainConfig
+        from studylog.rag.retriever import HybridRetriever
         from studylog.search.tokenize import get_tokenizer
 
         config = ChainConfig()
         if max_new_tokens:
             config.max_new_tokens = max_new_tokens
         tokenizer = get_tokenizer("kiwi")
+        retriever = HybridRetriever(
+            search=lambda q, k, today=None: self.search(q, k=k, today=today, per_note=False), k=config.k + 2
+        )
         chain = AnswerChain(
-            lambda q, k, today=None: self.search(q, k=k, today=today, per_note=False),
-            self._generator, tokenizer.tokenize, config, known_term=self.keyword_index().has_term,
+            retriever, self._generator, tokenizer.tokenize, config, known_term=self.keyword_index().has_term,
         )
         with self.model_lock:
             yield from chain.stream(question, history, cancel, today)
