@@ -108,10 +108,10 @@ class AnswerChain:
             max_new_tokens=self.config.max_new_tokens,
             min_new_tokens=self.config.min_new_tokens,
             record_attention=self.config.record_attention,
-            stream_fn=stream_generate,
+            stream_fn=stream_generate,  # this module's name, which tests stand a script in for
         )
 
-    def runnable(self, run: _Run) -> Runnable[str, str]:
+    def _runnable(self, run: _Run) -> Runnable[str, str]:
         """The LCEL chain for one question: question in, answer text pieces out."""
         decline = RunnableLambda(lambda _: AIMessage(content=run.declined_text), name="decline")
         return (
@@ -227,7 +227,7 @@ class AnswerChain:
         yield AskEvent("status", "searching your notes")
         pieces: list[str] = []
         config = {"configurable": {"cancel": run.cancel}, "run_name": "answer"}
-        for piece in self.runnable(run).stream(run.question, config):
+        for piece in self._runnable(run).stream(run.question, config):
             pieces.append(piece)
             yield AskEvent("token", piece)
         yield AskEvent("done", answer=self._finish(run, "".join(pieces)))
