@@ -420,16 +420,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gui, related, quiz, review)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gui", "related", "quiz", "review"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gpu, gui, related, quiz, review)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gpu", "gui", "related", "quiz", "review"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
-    p.add_argument("--model", help="ask bench: generator (default: setting)")
-    p.add_argument("--new-tokens", type=int, default=64, help="ask bench: tokens for the overhead run")
+    p.add_argument("--model", help="ask, attention and gpu benches: generator (default: setting)")
+    p.add_argument("--new-tokens", type=int, default=64,
+                   help="ask bench: tokens for the overhead run; gpu bench: for the decoding rate")
     p.add_argument("--quality", type=int, default=QUALITY_DEFAULT, metavar="N",
                    help="ask bench: answerable questions to score (plus every unanswerable one); 0 skips")
-    p.add_argument("--precisions", default="", help="ask bench: e.g. fp32,int8-dynamic,bf16")
+    p.add_argument("--precisions", default="",
+                   help="ask bench: e.g. fp32,int8-dynamic,bf16; gpu bench: default fp16,bf16 (bf16 where supported)")
+    p.add_argument("--device", help="gpu bench: cuda (default) or cuda:N; cpu runs the same steps as a dry run")
     p.add_argument("--precision", default="", help="ask bench: the generator's precision for the whole run")
     p.add_argument("--weeks", default="", help="review bench: dates, one per week (default 2026-10-14,2026-10-21,2026-11-04)")
     p.add_argument("--recheck", metavar="RUN.json", help="review bench: re-apply the checks to a recorded run")

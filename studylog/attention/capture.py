@@ -229,7 +229,9 @@ def capture_attention(
             # Rounded to float16 first, as the recorded rows were: the figure then measures
             # the computations, not the storage.
             replayed = weights[:, low - start : high - start].half().float()
+            # The recorded rows live in host memory; on a GPU the replay's do not.
             reference = torch.from_numpy(answer_rows[layer, :, low - first : high - first])
+            reference = reference.to(replayed.device)
             replay_diff = max(replay_diff, float((replayed - reference.float()).abs().max()))
         if layer in keep:
             if layer not in full_layers:

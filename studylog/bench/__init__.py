@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +56,13 @@ def run_bench(args: argparse.Namespace) -> int:
         from studylog.bench.quiz_bench import bench_quiz as bench
     elif args.what == "review":
         from studylog.bench.review_bench import bench_review as bench
+    elif args.what == "gpu":
+        from studylog.bench.gpu_bench import bench_gpu, summary
+
+        def bench(args: argparse.Namespace) -> dict:
+            figures = bench_gpu(args)
+            print(summary(figures), file=sys.stderr)  # stdout stays the JSON alone
+            return figures
     elif args.what == "gui":
         from studylog.gui.bench import bench_gui
 
