@@ -14,7 +14,7 @@ import threading
 import time
 from typing import TextIO
 
-STAGES = ("downloading", "joining", "converting", "saving", "loading", "searching your notes",
+STAGES = ("downloading", "joining", "converting", "saving", "quantising", "loading", "searching your notes",
           "capturing attention")
 """Status texts that are stages of work (drawn as a line); any other status is a message."""
 

@@ -10,16 +10,18 @@ import torch
 from studylog.rag.weights import ModelError
 
 #: Precisions each device type accepts; the first is the default (CUDA picks bf16 only where
-#: the GPU supports it). CPU-only: "fp16-weights" (float16 weights, float32 activations and
-#: accumulation: the float32 model's answers and attention, faster) and "int8-dynamic" (int8
-#: weights and per-call int8 activations: fastest, but a token's output depends on the other
-#: tokens in the call, so the attention panel's replay only approximates generation).
+#: the GPU supports it). CPU-only: "int8-per-token" (int8 weights, int8 activations with one
+#: scale per token, int32 sums: fastest, and a token's output is independent of the others in
+#: the call on any CPU; studylog.rag.int8), "fp16-weights" (float16 weights, float32 activations
+#: and accumulation: the float32 model's arithmetic) and "int8-dynamic" (int8 weights and
+#: per-call int8 activations: a token's output depends on the other tokens in the call, so the
+#: attention panel's replay only approximates generation).
 PRECISIONS: dict[str, tuple[str, ...]] = {
     "cuda": ("bf16", "fp16", "fp32"),
     "mps": ("fp16", "fp32"),
-    "cpu": ("fp16-weights", "int8-dynamic", "fp32", "bf16"),
+    "cpu": ("int8-per-token", "fp16-weights", "int8-dynamic", "fp32", "bf16"),
 }
-QUANTISED = frozenset({"fp16-weights", "int8-dynamic"})
+QUANTISED = frozenset({"int8-per-token", "fp16-weights", "int8-dynamic"})
 CPU_PRECISIONS = PRECISIONS["cpu"]
 
 _DTYPES = {
@@ -28,6 +30,7 @@ _DTYPES = {
     "bf16": torch.bfloat16,
     "int8-dynamic": torch.float32,  # activations; the Linear layers' weights are int8
     "fp16-weights": torch.float32,  # activations; the Linear layers' weights are float16
+    "int8-per-token": torch.float32,  # between Linears; inside them int8 (see studylog.rag.int8)
 }
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(?::\d+)?")
 

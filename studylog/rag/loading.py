@@ -35,6 +35,7 @@ from transformers import (
 )
 
 from studylog.notes.atomic import atomic_write_text
+from studylog.rag import int8
 from studylog.rag.catalogue import ModelEntry, ModelNotFoundError, check_model_folder, resolve_model
 from studylog.rag.device import QUANTISED, DeviceChoice, pick_device
 from studylog.rag.weights import ModelError, Progress, join_parts, locate_parts
@@ -335,6 +336,31 @@ def _swap_linears(model: nn.Module, targets: list[str], qconfig: object) -> nn.M
     return model.float()  # embeddings, norms, unswapped Linears (packed weights are untouched)
 
 
+def _int8_per_token_model(folder: Path, cache_dir: Path, progress: Progress) -> PreTrainedModel:
+    """The int8-per-token model of `folder`: read from its stored copy (a few seconds), or
+    quantised once from the float weights and stored (~1 min for the 1.5B on 2 cores)."""
+    stored = int8.cache_folder(cache_dir, folder)
+    if int8.is_cached(stored, folder):
+        try:
+            return int8.load_quantized(stored)
+        except Exception:  # noqa: BLE001 - our own cache, damaged (disk, editing): rebuild it
+            shutil.rmtree(stored, ignore_errors=True)
+    progress("quantising", None)
+    model = AutoModelForCausalLM.from_pretrained(
+        folder, dtype="auto", attn_implementation="sdpa", local_files_only=True
+    )
+    int8.quantize_int8_per_token(model)
+    try:
+        int8.save_quantized(model, stored, folder)
+    except OSError as exc:  # a full or read-only cache costs the next start time, not this answer
+        warnings.warn(f"could not store the int8 model in {stored}: {exc}", stacklevel=2)
+        return model.eval()
+    # Answer from the stored copy already, so the first start computes what every later one
+    # does (and the float16 model's memory is freed).
+    del model
+    return int8.load_quantized(stored)
+
+
 def _place(model: PreTrainedModel, choice: DeviceChoice, messages: list[str]) -> DeviceChoice:
     """Move the model to its device; on GPU out-of-memory fall back to the CPU and say so."""
     if choice.device == "cpu":
@@ -377,15 +403,18 @@ def load_model(
     progress("loading", None)
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(
-            folder,
-            # Quantised CPU precisions: load in the checkpoint's own dtype; the swap widens
-            # layer by layer.
-            dtype="auto" if choice.precision in QUANTISED else choice.dtype,
-            attn_implementation="sdpa",
-            local_files_only=True,
-        )
-    except (OSError, ValueError, KeyError) as exc:
+        if choice.precision == "int8-per-token":
+            model = _int8_per_token_model(folder, Path(cache_dir), progress)
+        else:
+            model = AutoModelForCausalLM.from_pretrained(
+                folder,
+                # Quantised CPU precisions: load in the checkpoint's own dtype; the swap widens
+                # layer by layer.
+                dtype="auto" if choice.precision in QUANTISED else choice.dtype,
+                attn_implementation="sdpa",
+                local_files_only=True,
+            )
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelLoadError(f"cannot load {name} from {folder}: {exc}") from exc
     messages: list[str] = []
     choice = _place(model, choice, messages)

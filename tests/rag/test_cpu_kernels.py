@@ -1,6 +1,7 @@
 """`make test-avx2` really runs the AVX2 kernels an AVX2-only CPU runs.
 
-That run sets ATEN_CPU_CAPABILITY=avx2 and FBGEMM_ENABLE_INSTRUCTIONS=AVX2 (see the Makefile);
+That run sets ATEN_CPU_CAPABILITY=avx2, FBGEMM_ENABLE_INSTRUCTIONS=AVX2 and ONEDNN_MAX_CPU_ISA=AVX2
+(see the Makefile);
 each test here is skipped unless its variable asks for AVX2, and fails when the variable did not
 reach its library, so a forced run that silently used AVX-512 cannot pass for an AVX2 one.
 """
@@ -46,3 +47,15 @@ def test_fbgemm_runs_its_avx2_fp16_kernels() -> None:
     # ...and only at float32 rounding: reordering a 1536-term sum moves it by < 1536 * 2**-24
     # of its size (measured 1.3e-6 relative; 0.0 and identical rows without the variable).
     assert float((together - alone).abs().max() / together.abs().max()) < 1536 * 2**-24
+
+
+@pytest.mark.skipif(not _asks_for_avx2("ONEDNN_MAX_CPU_ISA"), reason="not a forced-AVX2 run")
+def test_onednn_runs_int8_kernels_without_vnni() -> None:
+    """Without VNNI, oneDNN adds pairs of u8 x s8 products into a saturating int16
+    (`vpmaddubsw`), so full-range int8 weights give wrong sums there, and that is why
+    int8-per-token keeps its weights within ±63 (studylog.rag.int8). Exact sums here mean the
+    VNNI kernels ran although AVX2 was asked for (measured: off by up to 4e5 when forced)."""
+    activations = torch.full((4, 1536), 127, dtype=torch.int8)
+    weights = torch.full((16, 1536), 127, dtype=torch.int8)
+    summed = torch._int_mm(activations, weights.t())
+    assert not torch.equal(summed.double(), activations.double() @ weights.double().t())

@@ -1,0 +1,229 @@
+"""`int8-per-token`: the CPU precision that answers sooner and keeps every token independent.
+
+Each Linear computes with int8 weights (one scale per output channel) and int8 activations with
+one scale *per token* (dynamic per-token activation quantisation: Yao et al. 2022, "ZeroQuant",
+arXiv:2206.01861; Xiao et al. 2023, "SmoothQuant", arXiv:2211.10438). The products are summed in
+int32 by `torch._int_mm`, and integer sums do not depend on their order, so a token's output is
+bit-for-bit the same whatever other tokens share the call and whichever kernels the CPU has
+(AVX2 or AVX-512). That is what lets the attention panel's one-pass replay equal generation.
+
+Two measured details decide the layout:
+
+- **Weights use 7 bits (±63).** On an x86 CPU without VNNI (e.g. AVX2-only AMD EPYC), oneDNN
+  multiplies int8 pairs with `vpmaddubsw`, which adds two u8×s8 products into a saturating
+  int16: with full-range weights, `torch._int_mm` returned sums off by up to 4e5 under
+  `ONEDNN_MAX_CPU_ISA=AVX2`. With |w| ≤ 63, 2·255·63 = 32,130 < 32,767, so it is exact
+  everywhere (tests/rag/test_int8.py checks it on the forced-AVX2 path).
+- **`down_proj` keeps bfloat16 activations** (`Int8WeightLinear`: int8 weights, full 8 bits,
+  `torch._weight_int8pack_mm`). It reads the SwiGLU product, whose outlier channels a per-token
+  int8 scale clips: on the 1.5B, teacher-forced on a real prompt + answer, quantising it
+  tripled the KL divergence from float32 (0.0206 vs 0.0053 with it float; bf16 activations:
+  0.0042 with 8-bit weights). A bfloat16 row is rounded element by element, so it stays
+  token-independent too.
+
+The quantised model is stored once in the model cache (`Int8Cache`), so later starts read ~1.4 GB
+of int8 tensors instead of packing 3 GB of float16 weights (fbgemm, ~35 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from torch import nn
+
+PER_TOKEN_WEIGHT_MAX = 63  # 7-bit weights: exact int8 GEMMs without VNNI (see module docstring)
+INT8_MAX = 127
+_EPS = 1e-12
+
+
+def _per_channel_int8(weight: torch.Tensor, qmax: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric per-output-channel quantisation: (int8 [N, K], float32 scale [N])."""
+    weight = weight.detach().float()
+    scale = weight.abs().amax(dim=1).clamp_min(_EPS) / qmax
+    quantised = torch.round(weight / scale[:, None]).clamp_(-qmax, qmax).to(torch.int8)
+    return quantised, scale
+
+
+class _QuantisedLinear(nn.Module):
+    """int8 weight [out, in] + float32 per-channel scale [out] + optional float32 bias."""
+
+    qmax = INT8_MAX
+
+    def __init__(self, in_features: int, out_features: int, bias: bool, device=None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.register_buffer(
+            "weight_int8", torch.empty(out_features, in_features, dtype=torch.int8, device=device)
+        )
+        self.register_buffer("weight_scale", torch.empty(out_features, device=device))
+        self.register_buffer("bias", torch.empty(out_features, device=device) if bias else None)
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear) -> _QuantisedLinear:
+        module = cls(linear.in_features, linear.out_features, linear.bias is not None)
+        module.weight_int8, module.weight_scale = _per_channel_int8(linear.weight, cls.qmax)
+        if linear.bias is not None:
+            module.bias = linear.bias.detach().float().clone()
+        return module
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, self.in_features).float()
+        out = self._matmul(rows)
+        if self.bias is not None:
+            out = out + self.bias
+        return out.reshape(*x.shape[:-1], self.out_features)
+
+    def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class Int8Linear(_QuantisedLinear):
+    """y = (q(x) @ W_q.T) * s_x * s_w: x [..., in] float32 -> [..., out] float32; q(x) is int8
+    with one scale per token (row), W_q int8 within ±63 (exact without VNNI), summed in int32."""
+
+    qmax = PER_TOKEN_WEIGHT_MAX
+
+    def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
+        scale = rows.abs().amax(dim=1, keepdim=True).clamp_min(_EPS) / INT8_MAX
+        quantised = torch.round(rows / scale).clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
+        summed = torch._int_mm(quantised, self.weight_int8.t())  # [tokens, out] int32, exact
+        return summed.float() * scale * self.weight_scale
+
+
+class Int8WeightLinear(_QuantisedLinear):
+    """Weight-only int8 (8 bits, per channel) with bfloat16 activations and float32 accumulation
+    (`torch._weight_int8pack_mm`): x [..., in] float32 -> [..., out] float32. For layers whose
+    activations have outlier channels (down_proj)."""
+
+    def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
+        if self.in_features % 8 or self.out_features % 8:
+            # The packed kernel crashes on such shapes (torch 2.13): dequantise instead. No
+            # real model has them; tiny test models might.
+            weight = self.weight_int8.float() * self.weight_scale[:, None]
+            return rows.bfloat16().float() @ weight.t()
+        return torch._weight_int8pack_mm(
+            rows.bfloat16(), self.weight_int8, self.weight_scale.bfloat16()
+        ).float()
+
+
+def _kind_for(name: str) -> type[_QuantisedLinear]:
+    return Int8WeightLinear if name.endswith("down_proj") else Int8Linear
+
+
+def quantize_int8_per_token(model: nn.Module) -> nn.Module:
+    """Swap every nn.Linear (lm_head too) for its int8 module, in place, one at a time so a
+    float32 copy of the whole model never exists; every other float parameter ends up float32.
+    A tied lm_head gets its own int8 copy; the embedding keeps the float weights."""
+    targets = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
+    for name in targets:
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name)
+        setattr(parent, child, _kind_for(name).from_linear(getattr(parent, child)))
+    if getattr(model, "config", None) is not None:
+        # Keep transformers from re-tying lm_head to the embedding (it is int8 now).
+        model.config.tie_word_embeddings = False
+    return model.float()
+
+
+# --- The stored form -------------------------------------------------------------------------
+
+CACHE_MARKER = "studylog-int8.json"
+CACHE_FORMAT = 1
+
+
+def source_fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of a model folder's weights and config: a changed
+    source (re-converted, another snapshot) gets a new quantised copy."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.suffix in {".safetensors", ".json"} and path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+def cache_folder(cache_dir: Path, source: Path) -> Path:
+    """Where the int8 copy of `source` lives: one folder per source folder."""
+    tag = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:10]
+    return cache_dir / "int8-per-token" / f"{source.name}-{tag}"
+
+
+def is_cached(folder: Path, source: Path) -> bool:
+    try:
+        marker = json.loads((folder / CACHE_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return marker.get("format") == CACHE_FORMAT and marker.get("source") == source_fingerprint(
+        source
+    )
+
+
+def save_quantized(model: nn.Module, folder: Path, source: Path) -> None:
+    """Write a quantised model's tensors (int8 weights, float32 scales, float16 for the rest)
+    and its config, crash-safe: built in a temp folder, marker last, renamed into place."""
+    from safetensors.torch import save_file
+
+    from studylog.notes.atomic import atomic_write_text
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        tensors = {}
+        for name, tensor in model.state_dict().items():
+            if tensor.dtype == torch.float32 and not name.endswith("weight_scale"):
+                tensor = tensor.half()  # the source cache is float16: nothing is lost
+            tensors[name] = tensor.contiguous()
+        save_file(tensors, str(work / "model.safetensors"))
+        model.config.save_pretrained(work)
+        for path in work.iterdir():
+            with open(path, "r+b") as handle:
+                os.fsync(handle.fileno())
+        marker = {"format": CACHE_FORMAT, "source": source_fingerprint(source)}
+        atomic_write_text(work / CACHE_MARKER, json.dumps(marker, indent=2))
+        if folder.exists():
+            shutil.rmtree(folder)
+        work.rename(folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def load_quantized(folder: Path, attn_implementation: str = "sdpa") -> nn.Module:
+    """Build the model from its config without initialising weights (parameters on the meta
+    device, buffers such as rotary frequencies real), swap in empty int8 modules and assign the
+    stored tensors. Raises KeyError/RuntimeError when the stored tensors do not fit the config."""
+    from accelerate import init_empty_weights
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    with init_empty_weights(include_buffers=False):
+        model = AutoModelForCausalLM.from_config(
+            config, dtype=torch.float32, attn_implementation=attn_implementation
+        )
+    for name, module in list(model.named_modules()):
+        if isinstance(module, nn.Linear):
+            parent_name, _, child = name.rpartition(".")
+            empty = _kind_for(name)(
+                module.in_features, module.out_features, module.bias is not None, device="meta"
+            )
+            setattr(model.get_submodule(parent_name), child, empty)
+    # Every tensor gets storage of its own: `torch._weight_int8pack_mm` crashed (segfault) on
+    # int8 weights read from a safetensors file, whose tensors may start at any byte offset.
+    state = {
+        name: tensor.float() if tensor.dtype == torch.float16 else tensor.clone()
+        for name, tensor in load_file(str(folder / "model.safetensors")).items()
+    }
+    model.load_state_dict(state, strict=True, assign=True)
+    model.config.tie_word_embeddings = False
+    return model.eval()
