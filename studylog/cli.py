@@ -280,7 +280,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(review.to_json(), ensure_ascii=False))
         return 0
-    if streamed and (review.fallback or review.removed_citations or review.reattributed_citations):
+    if streamed and (review.fallback or review.removed_citations or review.reattributed_citations
+                     or review.no_note_citations):
         print("\n\n(checked against your notes:)\n" + review.text)
     print()
     if review.sources:

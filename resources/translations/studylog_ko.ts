@@ -662,6 +662,18 @@ No date in the file name or front matter: the date was taken from the file's mod
         <translation>{time} 저장됨</translation>
     </message>
     <message>
+        <source>({n} citations of days without a note removed)</source>
+        <translation>(노트가 없는 날 인용 {n}개 제거)</translation>
+    </message>
+    <message>
+        <source>({n} items dropped: no note says them)</source>
+        <translation>(노트에 근거 없는 항목 {n}개 제거)</translation>
+    </message>
+    <message>
+        <source>(parts the model did not write are quoted from your notes)</source>
+        <translation>(모델이 쓰지 않은 부분은 노트의 문장을 그대로 옮김)</translation>
+    </message>
+    <message>
         <source>Indexing {done}/{total}</source>
         <translation>색인 중 {done}/{total}</translation>
     </message>

@@ -4,7 +4,10 @@ Per week (Monday–Sunday containing 2026-10-14, 2026-10-21 and 2026-11-04 by de
 `--weeks D1,D2,...`): the notes in the week, the model's raw citations (how many point at a
 day of the week, how many outside it: those are dropped in code), the days the final review
 cites (all inside the week by construction, counted), the share of the week's notes the review
-covers (cites or quotes), the uncited items given their day in code, whether it fell back to the extractive draft, tokens and seconds.
+covers (cites or quotes), the uncited items given their day in code, citations of days of the
+week without a note and the items dropped for them, whether the "still open" part was written
+by the model or added from the notes, whether it fell back to the extractive draft, tokens and
+seconds.
 Runs in one process with the model loaded once; loading is timed apart.
 
 `--recheck RUN.json` applies today's checks to the generations recorded in an earlier run's
@@ -59,6 +62,7 @@ def bench_review(args: argparse.Namespace) -> dict:
             "raw_citations_inside": sum(1 for n in raw_numbers if n in valid),
             "raw_citations_outside": sum(1 for n in raw_numbers if n not in valid),
             "removed_citations": review.removed_citations,
+            **_checks(review),
             "attributed_citations": review.attributed_citations,
             "cited_days": [d.isoformat() for d in sorted(covered)],
             "cited_days_inside": sum(1 for d in covered if review.start <= d <= review.end),
@@ -73,6 +77,14 @@ def bench_review(args: argparse.Namespace) -> dict:
         })
     return {"model": service.generator().name, "device": service.generator().device,
             "load_seconds": round(load_s, 1), "weeks": rows, "work": str(work)}
+
+
+def _checks(review) -> dict:
+    """What the checks did besides dropping citations outside the week."""
+    open_part = "fallback draft" if review.fallback else (
+        "notes" if "open" in review.completed_parts else "model")
+    return {"no_note_citations": review.no_note_citations, "unsupported_items": review.unsupported_items,
+            "completed_parts": review.completed_parts, "open_part_from": open_part}
 
 
 def recheck(args: argparse.Namespace) -> dict:
@@ -113,6 +125,7 @@ def recheck(args: argparse.Namespace) -> dict:
             "cited_days_inside": sum(1 for d in covered if period.contains(d)),
             "notes_covered": f"{len(covered)}/{row['notes_in_week']}",
             "removed_citations": review.removed_citations,
+            **_checks(review),
             "attributed_citations": review.attributed_citations,
             "reattributed_citations": review.reattributed_citations,
             "fallback": review.fallback, "fallback_reason": review.fallback_reason,

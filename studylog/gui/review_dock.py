@@ -149,6 +149,12 @@ class ReviewPanel(Retranslatable, QWidget):
                 notes=len(review.days), cited=len(review.sources), seconds=review.seconds)
         if review.removed_citations:
             status += " " + tr("({n} citations outside the period removed)").format(n=review.removed_citations)
+        if review.no_note_citations:
+            status += " " + tr("({n} citations of days without a note removed)").format(n=review.no_note_citations)
+        if review.unsupported_items:
+            status += " " + tr("({n} items dropped: no note says them)").format(n=len(review.unsupported_items))
+        if review.completed_parts and not review.fallback:
+            status += " " + tr("(parts the model did not write are quoted from your notes)")
         self.status.setText(status)
         self.set_state("done", can_save=not review.declined and bool(review.text.strip()))
 

@@ -4,10 +4,12 @@ The period's learned / challenges / retro sections are gathered day by day, the 
 informative lines of each day kept within a token budget (the 1.5B prefills ~40 tokens/s on
 two CPU cores, so the prompt stays near 1,500 tokens), and each day given to the model as one
 numbered source `[n]`. The rules of answers hold here too, decided in code: citations of days
-outside the period are dropped (or mended when the model cites a date), every section of the
-review carries quotes from the notes, and an empty, garbled, looping, uncited or unsupported
-generation is replaced by an extractive draft (배운 것 / 해결한 문제 / 남은 과제, each line
-with its day) built from the notes' own lines.
+outside the period are dropped (or mended when the model cites a date); an item citing a day of
+the period that has no note keeps its claim only when a day holds its words; every section of
+the review carries quotes from the notes; a part the model did not write (often "still open",
+cut by the token limit) is added from the notes' own lines, marked as quoted; and an empty,
+garbled, looping, uncited or unsupported generation is replaced by an extractive draft
+(배운 것 / 해결한 문제 / 남은 과제, each line with its day) built from the notes' own lines.
 
 Note text reaches the model as plain text: it is tokenised apart from the chat template with
 `split_special_tokens=True`, so a note containing `<|im_end|>` cannot end the user's turn.
@@ -40,7 +42,7 @@ PARTS = ("learned", "solved", "open")
 _KINDS = (SectionKind.LEARNED, SectionKind.CHALLENGES, SectionKind.RETRO)
 _PLACEHOLDER = "\u0000SOURCES\u0000"
 _OPEN_MARKERS = re.compile(
-    r"\?|？|아직|다음에|다음 주|내일|못 ?했|모르|궁금|해 ?봐야|해볼|TODO|todo|미해결|남은|"
+    r"\?|？|\[ \]|아직|다음에|다음 주|내일|못 ?했|모르|궁금|해 ?봐야|해볼|싶다|싶어|TODO|todo|미해결|남은|"
     r"\bnext\b|\bstill\b|\bnot yet\b|\bopen\b|\bunclear\b|\bunsolved\b|\btomorrow\b|\bwant to\b",
 )
 _DATE_CITATION = re.compile(r"[\[(](\d{4}-\d{2}-\d{2})(?:\s*\([^)]*\))?[\])]")
@@ -84,6 +86,16 @@ FALLBACK_HEAD = {
     "en": "({reason} — here are your notes' own lines, each with its day.)",
 }
 NOTHING = {"ko": "(노트에 적힌 내용이 없습니다)", "en": "(nothing in the notes)"}
+COMPLETED_HEAD = {
+    "ko": "(모델이 이 부분을 쓰지 않아 노트의 문장을 날짜와 함께 그대로 옮겼습니다.)",
+    "en": "(The model did not write this part — here are your notes' own lines, each with its day.)",
+}
+NOTHING_OPEN = {
+    "ko": "- 이 기간의 노트에는 남은 과제(미해결 문제, 다음에 할 일)가 적혀 있지 않습니다.",
+    "en": "- Nothing in this period's notes is left open (no unsolved problem, no next step).",
+}
+_NO_NOTE = "\ue000"
+"""Marks, while the review is checked, an item whose cited day is in the period but has no note."""
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -143,7 +155,8 @@ class ReviewDay:
     n: int
     date: dt.date
     path: str
-    lines: list[DayLine] = field(default_factory=list)
+    lines: list[DayLine] = field(default_factory=list)  # the lines given to the model
+    all_lines: list[DayLine] = field(default_factory=list, repr=False)  # before the budget's cut
 
     @property
     def sections(self) -> list[str]:
@@ -168,7 +181,11 @@ class Review:
     fallback: bool = False
     fallback_reason: str = ""
     declined: bool = False  # no notes in the period
-    removed_citations: int = 0
+    removed_citations: int = 0  # citations of days outside the period (or numbers of no day)
+    no_note_citations: int = 0  # citations of days inside the period that have no note
+    unsupported_items: list[str] = field(default_factory=list)  # dropped: no note on their day, words in no note
+    completed_parts: list[str] = field(default_factory=list)  # parts the model left out, quoted from the notes
+    completion: str = ""  # their Markdown, appended to the text (and streamed after the model's)
     reattributed_citations: int = 0
     model: str = ""
     device: str = ""
@@ -196,6 +213,9 @@ class Review:
             "fallback_reason": self.fallback_reason,
             "notes": len(self.days),
             "removed_citations": self.removed_citations,
+            "no_note_citations": self.no_note_citations,
+            "unsupported_items": self.unsupported_items,
+            "completed_parts": self.completed_parts,
             "attributed_citations": self.attributed_citations,
             "model": self.model,
             "prompt_tokens": self.prompt_tokens,
@@ -268,7 +288,7 @@ def gather(notes: Sequence[Note], period: Period, vault_relative: Callable[[obje
     for note in inside:
         lines = day_lines(note, tokenize)
         if lines:
-            days.append(ReviewDay(len(days) + 1, note.date, vault_relative(note.path), lines))
+            days.append(ReviewDay(len(days) + 1, note.date, vault_relative(note.path), lines, list(lines)))
     if not days:
         return days, language
     share = max(40, budget // len(days))
@@ -330,17 +350,27 @@ def source_budget(tokenizer, period: Period, total: int = PROMPT_TOKEN_BUDGET) -
 
 # -- checking and the extractive draft -------------------------------------------------------
 
-def mend_citations(text: str, days: Sequence[ReviewDay]) -> tuple[str, list[int], int]:
-    """Citations as numbers of days in the period: a cited date inside the period becomes its
-    number, any other date or number is dropped. Returns (text, cited, removed)."""
+def mend_citations(text: str, days: Sequence[ReviewDay],
+                   period: Period | None = None) -> tuple[str, list[int], int, int]:
+    """Citations as numbers of days in the period: a cited date with a note becomes its number,
+    any other date or number is dropped. A date inside `period` without a note (a day the model
+    made up) is told apart from one outside it: its item is marked `_NO_NOTE` for `finish`,
+    which keeps it only when a day holds its words. Returns (text, cited, removed outside the
+    period, removed for having no note)."""
     by_date = {d.date.isoformat(): d.n for d in days}
-    removed = 0
+    outside = no_note = 0
+
+    def in_period(day: str) -> bool:
+        return period is not None and period.contains(dt.date.fromisoformat(day))
 
     def date_to_number(match: re.Match[str]) -> str:
-        nonlocal removed
+        nonlocal outside, no_note
         if match.group(1) in by_date:
             return f"[{by_date[match.group(1)]}]"
-        removed += 1
+        if in_period(match.group(1)):
+            no_note += 1
+            return _NO_NOTE
+        outside += 1
         return ""
 
     text = _DATE_CITATION.sub(date_to_number, text)
@@ -353,13 +383,34 @@ def mend_citations(text: str, days: Sequence[ReviewDay]) -> tuple[str, list[int]
             lead, day, claim = match.groups()
             if day in by_date:
                 line = f"{lead}{day}: {claim.rstrip()} [{by_date[day]}]"
+            elif in_period(day):
+                no_note += 1
+                line = f"{lead}{claim}{_NO_NOTE}"
             else:
-                removed += 1
+                outside += 1
                 line = f"{lead}{claim}"
         lines.append(line)
     text = "\n".join(lines)
     cleaned, cited, dropped = clean_citations(text, {d.n for d in days})
-    return cleaned, cited, removed + dropped
+    return cleaned, cited, outside + dropped, no_note
+
+
+def drop_unsupported_items(text: str) -> tuple[str, list[str]]:
+    """Drop the marked items (a day of the period without a note) that no day was found to
+    hold: claims with no note behind them, as an answer's unsupported claim. A marked item that
+    got its day keeps it. Returns (text, the dropped items)."""
+    from studylog.rag.citations import CITATION
+
+    kept: list[str] = []
+    dropped: list[str] = []
+    for line in text.split("\n"):
+        if _NO_NOTE in line:
+            line = line.replace(_NO_NOTE, "").rstrip()
+            if not CITATION.search(line):
+                dropped.append(line.strip().lstrip("-* ").strip())
+                continue
+        kept.append(line)
+    return "\n".join(kept), dropped
 
 
 def attribute_uncited(text: str, sources: Sequence[Source], tokenize: Tokenize) -> tuple[str, int]:
@@ -374,7 +425,7 @@ def attribute_uncited(text: str, sources: Sequence[Source], tokenize: Tokenize) 
     out: list[str] = []
     added = 0
     for line in text.split("\n"):
-        body = line.strip()
+        body = line.replace(_NO_NOTE, "").strip()
         if body and not body.startswith("#") and not CITATION.search(body):
             tokens = Counter(tokenize(body))
             total = sum(tokens.values())
@@ -403,14 +454,17 @@ def _as_sources(days: Sequence[ReviewDay], part: str) -> list[Source]:
             for d in days if any(_part_of(line) == part for line in d.lines)]
 
 
-def extractive_quotes(days: Sequence[ReviewDay], per_part: int = 5) -> dict[str, list[Evidence]]:
+def extractive_quotes(days: Sequence[ReviewDay], per_part: int = 5, parts: Sequence[str] = PARTS,
+                      whole: bool = False) -> dict[str, list[Evidence]]:
     """Per part, the most informative lines, taken round-robin over the days so that every
-    day with something to say is quoted before any day is quoted twice."""
+    day with something to say is quoted before any day is quoted twice. With `whole`, from
+    each day's lines before the prompt budget cut them (a part the model did not write)."""
     quotes: dict[str, list[Evidence]] = {}
-    for part in PARTS:
+    for part in parts:
         queues = []
         for day in days:
-            ranked = sorted((line for line in day.lines if _part_of(line) == part),
+            lines = (day.all_lines or day.lines) if whole else day.lines
+            ranked = sorted((line for line in lines if _part_of(line) == part),
                             key=lambda line: (-line.score, line.order))
             queues.append([(day, line) for line in ranked])
         chosen: list[Evidence] = []
@@ -435,8 +489,46 @@ def extractive_review(quotes: dict[str, list[Evidence]], language: str, reason: 
         items = quotes.get(part) or []
         out.extend(f"- {e.quote} ({e.date}) [{e.n}]" for e in items)
         if not items:
-            out.append(f"- {NOTHING[language]}")
+            out.append(NOTHING_OPEN[language] if part == "open" else f"- {NOTHING[language]}")
     return "\n".join(out)
+
+
+def _items(said: str) -> list[str]:
+    """The lines of a part that say something (not blank, not a bare list marker)."""
+    return [line for line in said.splitlines() if len(re.sub(r"[\W\d_]+", "", line)) >= 2]
+
+
+def complete_parts(text: str, days: Sequence[ReviewDay],
+                   language: str) -> tuple[str, str, dict[str, list[Evidence]]]:
+    """Append, quoted from the notes, each of the three parts the generation left out or left
+    empty (measured: the 1.5B ran out of new tokens before "still open" in 2 of 3 weeks), so
+    that what is still open is always part of the review; a period with nothing open says so.
+    Returns (`text` less the headings of its empty parts, the Markdown to append ("" when no
+    part is missing), the quotes per appended part)."""
+    said = _split_parts(text, language)
+    headed = {_heading_part(line) for line in text.splitlines()}
+    missing = [part for part in PARTS if part not in headed or not _items(said[part])]
+    if not missing:
+        return text, "", {}
+    text = "\n".join(line for line in text.splitlines() if _heading_part(line) not in missing)
+    quotes = extractive_quotes(days, per_part=3, parts=missing, whole=True)
+    out: list[str] = []
+    for part in missing:
+        out += ["", f"## {HEADINGS[language][part]}", COMPLETED_HEAD[language]]
+        out.extend(f"- {e.quote} ({e.date}) [{e.n}]" for e in quotes[part])
+        if not quotes[part]:
+            out.append(NOTHING_OPEN[language] if part == "open" else f"- {NOTHING[language]}")
+    return text.rstrip(), "\n".join(out).lstrip("\n"), quotes
+
+
+def _heading_part(line: str) -> str | None:
+    """The part a Markdown heading line names (by its words, either language), else None."""
+    if not line.strip().startswith("#"):
+        return None
+    heading = line.strip().lstrip("#").strip().lower()
+    named = [part for part in PARTS
+             if HEADINGS["ko"][part].lower() in heading or HEADINGS["en"][part].lower() in heading]
+    return named[-1] if named else None
 
 
 def _split_parts(text: str, language: str) -> dict[str, str]:
@@ -444,12 +536,8 @@ def _split_parts(text: str, language: str) -> dict[str, str]:
     parts = {part: "" for part in PARTS}
     current = "learned"
     for line in text.splitlines():
-        heading = line.strip().lstrip("#").strip().lower()
         if line.strip().startswith("#"):
-            for part in PARTS:
-                names = {HEADINGS["ko"][part].lower(), HEADINGS["en"][part].lower()}
-                if any(name in heading for name in names):
-                    current = part
+            current = _heading_part(line) or current
             continue
         parts[current] += line + "\n"
     return parts
@@ -515,6 +603,8 @@ def review_stream(notes: Sequence[Note], period: Period, loaded, tokenize: Token
     review.new_tokens = len(result.answer_ids)
     review.cancelled = result.cancelled or cancel.is_set()
     finish(review, "".join(pieces), tokenize, result.looped)
+    if review.completion:
+        yield AskEvent("token", "\n\n" + review.completion)
     review.seconds = time.perf_counter() - started
     yield AskEvent("done", answer=review)
 
@@ -523,10 +613,13 @@ def finish(review: Review, generated: str, tokenize: Tokenize, looped: bool = Fa
     """Validate the generation; keep it (prefix + cleaned text) or build the extractive draft."""
     language = review.language
     review.generated = generated
-    cleaned, cited, review.removed_citations = mend_citations(generated, review.days)
+    period = Period(review.start, review.end, review.kind)
+    cleaned, cited, review.removed_citations, review.no_note_citations = mend_citations(
+        generated, review.days, period)
     sources = [Source(n=d.n, date=d.date.isoformat(), path=d.path, section="", heading_path="",
                       start_line=0, text="\n".join(line.text for line in d.lines)) for d in review.days]
     cleaned, review.attributed_citations = attribute_uncited(cleaned, sources, tokenize)
+    cleaned, review.unsupported_items = drop_unsupported_items(cleaned)
     if review.attributed_citations:
         cleaned, cited, _ = clean_citations(cleaned, {d.n for d in review.days})
     if cited:
@@ -556,6 +649,12 @@ def finish(review: Review, generated: str, tokenize: Tokenize, looped: bool = Fa
     review.text = REVIEW_PREFIX[language] + cleaned
     review.cited = sorted(cited)
     review.evidence = review_evidence(review.text, review.days, tokenize, review.cited)
+    text, completion, quoted = complete_parts(review.text, review.days, language)
+    if completion:
+        review.text = text + "\n\n" + completion
+        review.completion, review.completed_parts = completion, list(quoted)
+        review.evidence.update({part: quotes for part, quotes in quoted.items() if quotes})
+        review.cited = sorted(set(review.cited) | {e.n for quotes in quoted.values() for e in quotes})
     return review
 
 
@@ -590,6 +689,6 @@ def review_markdown(review: Review) -> str:
 
 __all__ = [
     "Period", "Review", "ReviewDay", "week_of", "month_of", "gather", "build_prompt_ids",
-    "mend_citations", "extractive_quotes", "extractive_review", "finish", "review_stream",
+    "mend_citations", "drop_unsupported_items", "complete_parts", "extractive_quotes", "extractive_review", "finish", "review_stream",
     "review_markdown", "REVIEWS_DIR", "PROMPT_TOKEN_BUDGET",
 ]

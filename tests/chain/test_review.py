@@ -143,7 +143,9 @@ def test_uncited_items_get_the_day_holding_their_words(fixtures_vault, tiny):
     assert review.attributed_citations == 1 and review.generated == text
     assert f"1로 맞춰줌 [{day14}]" in review.text and f"d_k 가 됨 [{day14}]" in review.text
     assert "우주 여행 계획 세우기" in review.text and "우주 여행 계획 세우기 [" not in review.text
-    assert review.cited == [day14]
+    # No "solved" part was written: it is quoted from the notes, and those days are cited too.
+    assert review.completed_parts == ["solved"] and review.evidence["solved"]
+    assert review.cited == sorted({day14} | {e.n for e in review.evidence["solved"]})
 
 
 def test_a_leading_day_is_the_items_citation_and_moves_to_the_day_it_came_from(fixtures_vault, tiny):
@@ -160,7 +162,92 @@ def test_a_leading_day_is_the_items_citation_and_moves_to_the_day_it_came_from(f
     assert "- 2026-10-14: Attention(Q, K, V)" in review.text and review.reattributed_citations == 1
     assert "2026-11-20" not in review.text and review.removed_citations == 1
     assert not review.text.endswith("- 202")  # an item cut off by the token limit
-    assert review.cited == [day14]
+    assert review.completed_parts == ["solved"]
+    assert review.cited == sorted({day14} | {e.n for e in review.evidence["solved"]})
+
+
+def test_a_day_of_the_period_without_a_note_is_not_outside_it(fixtures_vault, tiny):
+    """W42 has notes Monday to Friday: a cited Saturday is in the week but has no note. Its item
+    stays only when a day holds its words (then cited to that day), else it is dropped."""
+    period = rv.week_of(dt.date(2026, 10, 14))
+    text = ("2026-10-14: √64 = 8 로 나눠서 분산을 1로 맞춰줌\n"
+            "- 2026-10-17: 우주 여행 계획을 세우고 로켓 엔진을 설계했다\n"
+            "- 2026-10-18: Q, K의 각 원소가 평균 0, 분산 1이면 내적의 분산이 d_k 가 됨\n"
+            "- 화성 탐사선 착륙 실험 [2026-10-17]\n"
+            "## 해결한 문제\n- softmax를 axis=0 으로 해서 가중치 합이 1이 안 됨 → axis=-1 [2026-09-01]\n")
+    _, review = run_review(fixtures_vault, tiny, period, scripted(text))
+    day14 = next(d.n for d in review.days if d.date == dt.date(2026, 10, 14))
+    assert not {d.date for d in review.days} & {dt.date(2026, 10, 17), dt.date(2026, 10, 18)}
+    assert not review.fallback, review.fallback_reason
+    assert review.removed_citations == 1  # 2026-09-01 only: outside the period
+    assert review.no_note_citations == 3  # 10-17 twice, 10-18
+    assert review.unsupported_items == ["우주 여행 계획을 세우고 로켓 엔진을 설계했다", "화성 탐사선 착륙 실험"]
+    assert "우주" not in review.text and "화성" not in review.text and "\ue000" not in review.text
+    assert f"내적의 분산이 d_k 가 됨 [{day14}]" in review.text and "2026-10-18" not in review.text
+    assert review.to_json()["no_note_citations"] == 3
+
+
+def test_a_review_cut_before_still_open_gets_it_from_the_notes(fixtures_vault, tiny):
+    """The 1.5B ran out of new tokens before "still open" (bench run 2, W43 and W45)."""
+    period = rv.week_of(dt.date(2026, 10, 14))
+    text = ("2026-10-14: √64 = 8 로 나눠서 분산을 1로 맞춰줌\n"
+            "## 해결한 문제\n- 2026-10-14: softmax를 axis=0 으로 해서 가중치 합이 1이 안 됨 → axis=-1\n- 202")
+    events, review = run_review(fixtures_vault, tiny, period, scripted(text))
+    assert not review.fallback, review.fallback_reason
+    assert review.completed_parts == ["open"] and review.text.count("## 남은 과제") == 1
+    open_part = review.text.split("## 남은 과제\n", 1)[1]
+    assert open_part.startswith(rv.COMPLETED_HEAD["ko"])
+    quotes = review.evidence["open"]
+    assert quotes and all(f"- {e.quote} ({e.date}) [{e.n}]" in open_part for e in quotes)
+    assert any("내일은 트랜스포머 전체 구조" in e.quote for e in quotes)
+    for quote in quotes:
+        day = review.days[quote.n - 1]
+        assert period.contains(day.date) and day.date.isoformat() == quote.date and quote.n in review.cited
+    streamed = "".join(e.text for e in events if e.kind == "token")
+    assert streamed.endswith(review.completion) and review.completion.startswith("## 남은 과제")
+
+
+def _day(n, date, *lines):
+    return rv.ReviewDay(n, dt.date.fromisoformat(date), f"{date}.md",
+                        [rv.DayLine(kind, text, 1.0, i, i) for i, (kind, text) in enumerate(lines)])
+
+
+def test_an_empty_still_open_heading_is_filled_and_nothing_open_is_said(tiny):
+    learned, challenge, retro = rv.SectionKind.LEARNED, rv.SectionKind.CHALLENGES, rv.SectionKind.RETRO
+    review = rv.Review(dt.date(2026, 12, 7), dt.date(2026, 12, 13), "week", "2026-W50")
+    review.days = [_day(1, "2026-12-07", (learned, "Docker 이미지는 레이어로 쌓인다"),
+                        (challenge, "포트 충돌 → 8080 대신 8081 로 바꿔서 해결"))]
+    generated = ("Docker 이미지는 레이어로 쌓인다 [1]\n## 해결한 문제\n- 포트 충돌 → 8081 로 바꿔서 해결 [1]\n"
+                 "## 남은 과제\n- ")
+    rv.finish(review, generated, kiwi)
+    assert not review.fallback and review.completed_parts == ["open"]
+    assert review.text.count("## 남은 과제") == 1
+    assert review.text.endswith(rv.NOTHING_OPEN["ko"])
+    # An unchecked task is open.
+    review = rv.Review(dt.date(2026, 12, 7), dt.date(2026, 12, 13), "week", "2026-W50")
+    review.days = [_day(1, "2026-12-07", (learned, "Docker 이미지는 레이어로 쌓인다"),
+                        (retro, "[ ] docker compose 로 DB 같이 띄우기"))]
+    rv.finish(review, "Docker 이미지는 레이어로 쌓인다 [1]\n## 해결한 문제\n- 없음", kiwi)
+    assert review.text.endswith("- [ ] docker compose 로 DB 같이 띄우기 (2026-12-07) [1]")
+    # A review that has its three parts is left as the model wrote it.
+    review = rv.Review(dt.date(2026, 12, 7), dt.date(2026, 12, 13), "week", "2026-W50")
+    review.days = [_day(1, "2026-12-07", (learned, "Docker 이미지는 레이어로 쌓인다"),
+                        (retro, "[ ] docker compose 로 DB 같이 띄우기"))]
+    rv.finish(review, "Docker 이미지는 레이어로 쌓인다 [1]\n## 해결한 문제\n- 레이어 캐시 [1]\n"
+                      "## 남은 과제\n- docker compose 로 DB 띄우기 [1]", kiwi)
+    assert not review.completed_parts and not review.completion and rv.COMPLETED_HEAD["ko"] not in review.text
+
+
+def test_unchecked_tasks_in_a_note_are_kept_as_open_lines(tmp_path):
+    from studylog.notes.parser import parse_note
+
+    path = tmp_path / "2026-12-07.md"
+    path.write_text("### 새로 배운 내용\n- Docker 이미지는 레이어로 쌓인다\n\n### 오늘의 회고\n"
+                    "- [ ] docker compose 로 DB 같이 띄우기\n- [x] Dockerfile 작성\n", encoding="utf-8")
+    note = parse_note(path, path.read_bytes())
+    lines = rv.day_lines(note, kiwi)
+    day = rv.ReviewDay(1, dt.date(2026, 12, 7), path.name, lines, list(lines))
+    assert [e.quote for e in rv.extractive_quotes([day])["open"]] == ["[ ] docker compose 로 DB 같이 띄우기"]
 
 
 def test_the_tiny_model_streams_and_the_review_is_checked(fixtures_vault, tiny):

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.gui
 
 GENERATED = ("어텐션에서 √d_k 로 나누는 이유를 배웠다: 내적의 분산이 d_k 가 되어 softmax가 쏠림 [3] [9].\n"
              "## 해결한 문제\n- softmax를 axis=0 으로 해서 가중치 합이 1이 안 됨 → axis=-1 [3]\n"
+             "- 로켓 엔진 설계 [2026-10-17]\n"
              "## 남은 과제\n- 트랜스포머 전체 구조 [2026-09-01]")
 
 
@@ -84,6 +85,10 @@ def test_review_of_the_selected_week_streams_and_saves(qtbot, make_window, isola
     assert "[9]" not in shown and "2026-09-01" not in shown and "근거" not in shown
     assert "Evidence (quoted from your notes)" in shown and "Days cited" in shown
     assert "citations outside the period removed" in panel.status.text()
+    # 2026-10-17 is in the week but has no note: told apart, and its item (in no note) dropped.
+    assert review.no_note_citations == 1 and review.unsupported_items == ["로켓 엔진 설계"]
+    assert "(1 citations of days without a note removed)" in panel.status.text()
+    assert "(1 items dropped: no note says them)" in panel.status.text() and "로켓" not in shown
     assert panel.save_button.isEnabled()
     panel.save_button.click()
     target = fixtures_vault / "reviews" / "2026-W42.md"
