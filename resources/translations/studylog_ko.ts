@@ -674,6 +674,50 @@ No date in the file name or front matter: the date was taken from the file's mod
         <translation>(모델이 쓰지 않은 부분은 노트의 문장을 그대로 옮김)</translation>
     </message>
     <message>
+        <source>Downloading the answer model…</source>
+        <translation>답변 모델 내려받는 중…</translation>
+    </message>
+    <message>
+        <source>Joining the downloaded model files…</source>
+        <translation>내려받은 모델 파일 합치는 중…</translation>
+    </message>
+    <message>
+        <source>Converting the answer model (once)…</source>
+        <translation>답변 모델 변환 중… (처음 한 번만)</translation>
+    </message>
+    <message>
+        <source>Saving the converted model…</source>
+        <translation>변환한 모델 저장 중…</translation>
+    </message>
+    <message>
+        <source>Quantising the answer model…</source>
+        <translation>답변 모델 양자화 중…</translation>
+    </message>
+    <message>
+        <source>Loading the answer model…</source>
+        <translation>답변 모델 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Searching your notes…</source>
+        <translation>노트 검색 중…</translation>
+    </message>
+    <message>
+        <source>Capturing attention…</source>
+        <translation>어텐션 기록 중…</translation>
+    </message>
+    <message>
+        <source>Gathering the period&apos;s notes…</source>
+        <translation>기간의 노트 모으는 중…</translation>
+    </message>
+    <message>
+        <source>Writing the review of {n} notes…</source>
+        <translation>노트 {n}개로 회고 쓰는 중…</translation>
+    </message>
+    <message>
+        <source>The question was cut to its first {n} characters</source>
+        <translation>질문이 길어 앞 {n}자만 사용했습니다</translation>
+    </message>
+    <message>
         <source>Indexing {done}/{total}</source>
         <translation>색인 중 {done}/{total}</translation>
     </message>

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studylog.gui.core_status import status_text
 from studylog.gui.i18n import Retranslatable, tr
 from studylog.gui.icons import icon
 from studylog.gui.theme import current_tokens
@@ -437,6 +438,7 @@ class AskPanel(Retranslatable, QWidget):
         self.chat_layout.insertLayout(self.chat_layout.count() - 1, row)
 
     def on_status(self, text: str, fraction: float | None) -> None:
+        text = status_text(text)  # the core speaks English; the stage is shown in the UI language
         self.progress.show_status(text, fraction)
         if self.current is not None:
             self.current.set_status(text)

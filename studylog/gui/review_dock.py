@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studylog.gui.core_status import status_text
 from studylog.gui.errors import describe_error
 from studylog.gui.i18n import Retranslatable, tr
 from studylog.gui.panel_dock import PanelDock
@@ -275,7 +276,7 @@ class ReviewController(QObject):
             self.panel.append(event.text)
         elif event.kind == "status":
             pct = f" {event.fraction:.0%}" if event.fraction is not None else ""
-            self.panel.status.setText(f"{event.text}{pct}")
+            self.panel.status.setText(f"{status_text(event.text)}{pct}")
         elif event.kind == "error":
             self._failed(RuntimeError(event.text))
         elif event.kind == "done":

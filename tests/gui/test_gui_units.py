@@ -138,6 +138,30 @@ def test_progress_adapter_reads_every_callback_shape():
     assert progress_from_args(("just text",)) == ("just text", None)
 
 
+def test_core_stages_are_shown_in_the_ui_language(qtbot):
+    """The core sends its stages in English ("loading", "converting"); the Korean UI says them
+    in Korean, in the Ask panel's progress and wherever `status_text` is used."""
+    import re
+
+    from studylog.cli_progress import STAGES
+    from studylog.gui.ask_panel import AskPanel
+    from studylog.gui.core_status import status_text
+    from studylog.gui.i18n import install_language
+
+    install_language("ko")
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    panel.on_status("loading", 0.5)
+    assert panel.progress.label.text() == "답변 모델 불러오는 중…"
+    hangul = re.compile(r"[\uac00-\ud7a3]")
+    for stage in (*STAGES, "gathering the period's notes"):
+        assert hangul.search(status_text(stage)), stage
+    assert status_text("writing the review of 4 notes") == "노트 4개로 회고 쓰는 중…"
+    assert status_text("something new from the core") == "something new from the core"
+    install_language("en")
+    assert status_text("converting") == "Converting the answer model (once)…"
+
+
 def _tr_literals() -> set[str]:
     literals = set()
     for path in GUI.glob("*.py"):
