@@ -194,12 +194,28 @@ class QuizPanel(Retranslatable, QWidget):
 
 
 class QuizDock(PanelDock):
+    """Takes the keyboard whenever it is shown (its shortcut, the View menu, its tab), so Space
+    and 1–4 grade without a click into it first."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("QuizDock", QuizPanel(), "quiz", SHORTCUT, parent=parent)
+        self.setFocusProxy(self.panel)  # focusing the dock (or its floating window) focuses the panel
+        self.visibilityChanged.connect(self._take_focus)
 
     def reveal(self) -> None:
         super().reveal()
-        self.panel.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._take_focus(True)
+
+    def _take_focus(self, visible: bool) -> None:
+        if visible and not self.visibleRegion().isEmpty():
+            if self.isFloating():
+                self.activateWindow()
+            self.panel.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        """A key that reached the dock itself (its title bar, a floating dock's window) is the
+        panel's: Space, 1–4 and O work wherever in the dock the keyboard is."""
+        self.panel.keyPressEvent(event)
 
     def retranslate(self) -> None:
         self.setWindowTitle(tr("Quiz"))

@@ -62,6 +62,37 @@ def test_review_flow_reveal_grade_and_open(qtbot, make_window, real_service, iso
     qtbot.waitUntil(lambda: editor.textCursor().blockNumber() == card.source.line, timeout=WAIT_MS)
 
 
+def test_the_dock_takes_the_keyboard_when_shown(qtbot, make_window, real_service, isolated_home):
+    """Ctrl+Shift+K while writing: Space and 1–4 work at once, without a click into the dock."""
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window(real_service)
+    window.activateWindow()
+    editor = window.editor_panel.editor
+    editor.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor, timeout=WAIT_MS)
+    dock, controller = window.quiz_dock, window.quiz
+    panel = dock.panel
+    dock.toggle.trigger()  # Ctrl+Shift+K
+    assert QApplication.focusWidget() is panel
+    qtbot.waitUntil(lambda: panel.state == "card", timeout=WAIT_MS)
+    assert QApplication.focusWidget() is panel
+    first = panel.card
+    qtbot.keyClick(dock, Qt.Key.Key_Space)
+    assert panel.revealed and panel.answer.text() == first.answer
+    qtbot.keyClick(dock, Qt.Key.Key_3)
+    assert controller.grades_sent == 1 and panel.card is not first
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)  # the keyboard is still the dock's
+    assert panel.revealed
+
+    # Hidden, then shown again from its tab: it takes the keyboard back from the editor.
+    dock.close()
+    editor.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor, timeout=WAIT_MS)
+    dock.show()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel, timeout=WAIT_MS)
+
+
 def test_korean_labels(qtbot, make_window, real_service):
     from studylog.gui.i18n import install_language
 
