@@ -1,5 +1,6 @@
 """`studylog bench ask`: chain overhead vs raw `model.generate`, time to first token, peak RSS,
-CPU tokens/s per precision, first vs cached load, and answer quality on the question set."""
+CPU tokens/s per precision, first vs cached load, answer quality on the question set, and
+(`--baseline llama-cpp`) the same prompt through llama.cpp side by side."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> flo
     return time.perf_counter() - started
 
 
-def _overhead(service, new_tokens: int) -> dict:
-    """Same model, same prompt, same number of new tokens, one process."""
+def _overhead(service, new_tokens: int) -> tuple[dict, list[int]]:
+    """Same model, same prompt, same number of new tokens, one process. Also returns the
+    chain's prompt token ids, which the llama.cpp baseline runs too."""
     from studylog.rag.chain import AnswerChain, ChainConfig
     from studylog.search.tokenize import get_tokenizer
 
@@ -59,7 +61,26 @@ def _overhead(service, new_tokens: int) -> dict:
         "chain_overhead_pct": round(100 * (chain_seconds - raw_seconds) / raw_seconds, 1),
         "seconds_to_first_token": round(answer.seconds_to_first_token, 2),
         "peak_rss_mb": _peak_rss_mb(),
-    }
+    }, list(answer.prompt_token_ids)
+
+
+def _baseline(entry, work: Path, cache_dir: Path, precision: str, prompt_ids: list[int],
+              new_tokens: int) -> dict:
+    """StudyLog's generator and llama.cpp on the chain's prompt, each in a process of its own,
+    with the thread count torch uses here."""
+    import torch
+
+    from studylog.bench.llama_baseline import compare, joined_gguf, run_engine
+
+    threads = torch.get_num_threads()
+    gguf = joined_gguf(entry, work / "baseline")
+    try:
+        llama = run_engine("llama-cpp", prompt_ids, new_tokens, threads, work, gguf=gguf)
+    finally:
+        gguf.unlink(missing_ok=True)  # 1 GB the installed parts rebuild in seconds
+    studylog = run_engine("studylog", prompt_ids, new_tokens, threads, work,
+                          model=entry.key, cache_dir=cache_dir, precision=precision)
+    return {"engine": "llama-cpp", **compare(studylog, llama)}
 
 
 def _precisions(cache_dir: Path, spec: str, precisions: list[str], new_tokens: int) -> dict:
@@ -119,12 +140,20 @@ def bench_ask(args: argparse.Namespace) -> dict:
     from studylog.config import Settings
     from studylog.service import StudyLogService
 
-    _, vault = bench_workspace(args, "ask")
     settings = Settings()
     if args.model:
         settings.generator = args.model
     if args.precision:
         settings.precision = args.precision
+    baseline_entry = None
+    if args.baseline == "llama-cpp":  # fail before minutes of indexing and loading
+        from studylog.bench.llama_baseline import require_gguf, require_llama_cpp
+        from studylog.rag.catalogue import resolve_model
+
+        require_llama_cpp()
+        baseline_entry = resolve_model(settings.generator)
+        require_gguf(baseline_entry)
+    work, vault = bench_workspace(args, "ask")
     service = StudyLogService(settings=settings, vault=vault)
     service.index()
     figures: dict = {"model": settings.generator}
@@ -135,7 +164,10 @@ def bench_ask(args: argparse.Namespace) -> dict:
     figures["load"] = {"first_load" if first else "cached_load": round(time.perf_counter() - started, 1)}
     figures["device"] = service.generator().device
     figures["precision"] = service.generator().precision
-    figures["overhead"] = _overhead(service, args.new_tokens)
+    figures["overhead"], prompt_ids = _overhead(service, args.new_tokens)
+    if baseline_entry is not None:
+        figures["baseline"] = _baseline(baseline_entry, work, cache, figures["precision"],
+                                        prompt_ids, args.new_tokens)
     if args.quality:
         figures["quality"] = _quality(service, load_questions(), args.quality)
     if args.precisions:
