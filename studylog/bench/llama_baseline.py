@@ -25,7 +25,7 @@ from studylog.rag.catalogue import ModelEntry
 from studylog.rag.weights import ModelError, join_parts, locate_parts
 
 ENGINES = ("studylog", "llama-cpp")
-INSTALL_HINT = "pip install '.[bench]' (builds llama.cpp from source, ~25 min on 2 cores)"
+INSTALL_HINT = "pip install '.[bench]' (builds llama.cpp from source, ~12 min on 2 cores)"
 # What issue 12 asks of StudyLog against llama.cpp on the same machine.
 MIN_DECODE_RATIO = 0.75
 MIN_PREFILL_RATIO = 1.0
@@ -140,13 +140,15 @@ def measure_llama_cpp(gguf: Path, prompt_ids: list[int], new_tokens: int, thread
     llm.eval(prompt_ids[:_WARM_UP_TOKENS])
     for _ in range(4):
         llm.eval([greedy()])
+    # llama.cpp books a step's time when its logits are read, so the warm-up's last step is
+    # read here, before the counters are reset; for the same reason prefill ends at the sample.
+    greedy()
     llm.reset()
     llama_cpp.llama_perf_context_reset(llm.ctx)
     started = time.perf_counter()
     llm.eval(prompt_ids)
-    prefill_s = time.perf_counter() - started
     token = first_token_id = greedy()
-    first_token_s = time.perf_counter() - started
+    prefill_s = time.perf_counter() - started
     started = time.perf_counter()
     for _ in range(new_tokens - 1):
         llm.eval([token])
@@ -159,7 +161,7 @@ def measure_llama_cpp(gguf: Path, prompt_ids: list[int], new_tokens: int, thread
     }
     return EngineFigures(
         engine="llama-cpp", load_seconds=round(load_s, 2),
-        first_token_seconds=round(first_token_s, 2),
+        first_token_seconds=round(prefill_s, 2),
         **_rates(len(prompt_ids), new_tokens, prefill_s, decode_s),
         peak_rss_mb=_peak_rss_mb(), prompt_tokens=len(prompt_ids), new_tokens=new_tokens,
         threads=threads, first_token_id=first_token_id, perf_counters=counters,
