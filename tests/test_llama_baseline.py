@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from studylog.bench import llama_baseline
+from studylog.bench.ask_bench import _peak_rss_mb
 from studylog.bench.llama_baseline import (
     BaselineError,
     EngineFigures,
@@ -72,9 +73,12 @@ def test_llama_cpp_child_runs_the_prompt_then_greedy_steps_and_reports_json(tmp_
     fake.mkdir()
     (fake / "llama_cpp.py").write_text(FAKE_LLAMA_CPP)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(fake), str(REPO)]))
+    ballast = b"\x01" * (400 << 20)  # touched pages: the parent's peak is 400 MB above the child's
 
     figures = run_engine("llama-cpp", [1, 2, 3, 4, 5, 6, 7], 5, 3, tmp_path,
                          gguf=tmp_path / "fake.gguf")
+    parent_peak_mb = _peak_rss_mb()
+    del ballast
 
     assert (figures.engine, figures.prompt_tokens, figures.new_tokens, figures.threads) == (
         "llama-cpp", 7, 5, 3)
@@ -83,7 +87,8 @@ def test_llama_cpp_child_runs_the_prompt_then_greedy_steps_and_reports_json(tmp_
     assert figures.perf_counters == {"t_p_eval_ms": 12.0, "n_p_eval": 7, "t_eval_ms": 34.0,
                                      "n_eval": 4}
     assert figures.prefill_tokens_per_s > 0 and figures.decode_tokens_per_s > 0
-    assert figures.peak_rss_mb > 0
+    # The child's own peak, not the parent's carried over fork and exec.
+    assert 0 < figures.peak_rss_mb < parent_peak_mb - 300
 
 
 def test_a_failing_child_raises_with_its_error(tmp_path, monkeypatch):
