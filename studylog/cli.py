@@ -435,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask bench: e.g. fp32,int8-dynamic,bf16; gpu bench: default fp16,bf16 (bf16 where supported)")
     p.add_argument("--device", help="gpu bench: cuda (default) or cuda:N; cpu runs the same steps as a dry run")
     p.add_argument("--precision", default="", help="ask bench: the generator's precision for the whole run")
+    p.add_argument("--baseline", choices=["none", "llama-cpp"], default="none",
+                   help="ask bench: also run llama.cpp on the same GGUF and prompt, side by side "
+                   "(needs the bench extra)")
     p.add_argument("--weeks", default="", help="review bench: dates, one per week (default 2026-10-14,2026-10-21,2026-11-04)")
     p.add_argument("--recheck", metavar="RUN.json", help="review bench: re-apply the checks to a recorded run")
     p.add_argument("--prompt-tokens", type=int, default=1024, help="attention bench (default 1024)")

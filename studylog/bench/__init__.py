@@ -75,4 +75,8 @@ def run_bench(args: argparse.Namespace) -> int:
         print(json.dumps(figures, ensure_ascii=False))
     else:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
+        if "baseline" in figures:
+            from studylog.bench.llama_baseline import baseline_table
+
+            print(baseline_table(figures["baseline"]))
     return 0

@@ -1,5 +1,6 @@
 """`studylog bench ask`: chain overhead vs raw `model.generate`, time to first token, peak RSS,
-CPU tokens/s per precision, first vs cached load, and answer quality on the question set."""
+CPU tokens/s per precision, first vs cached load, answer quality on the question set, and
+(`--baseline llama-cpp`) the same prompt through llama.cpp side by side."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ QUALITY_QUESTIONS = 20
 
 
 def _peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """This process's peak resident memory in MB.
+
+    Linux's VmHWM belongs to the running program; ru_maxrss carries the parent's peak over
+    fork and exec, so a measuring child of this 9 GB bench would report the bench's peak.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:  # not Linux
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return round(kb / 1024, 1)
 
 
 def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> float:
@@ -35,9 +46,10 @@ def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> flo
 OVERHEAD_QUESTION = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"
 
 
-def _overhead(service, new_tokens: int) -> dict:
+def _overhead(service, new_tokens: int) -> tuple[dict, list[int]]:
     """Same model, same prompt, same number of new tokens, one process: the LangChain chain
-    (HybridRetriever | prompt | StudyLogChatModel) against `model.generate` alone."""
+    (HybridRetriever | prompt | StudyLogChatModel) against `model.generate` alone. Also returns
+    the chain's prompt token ids, which the llama.cpp baseline runs too."""
     from studylog.rag.chain import AnswerChain, ChainConfig
     from studylog.rag.retriever import HybridRetriever
     from studylog.search.tokenize import get_tokenizer
@@ -53,8 +65,10 @@ def _overhead(service, new_tokens: int) -> dict:
     return chain_overhead(chain, loaded, new_tokens)
 
 
-def chain_overhead(chain, loaded, new_tokens: int, question: str = OVERHEAD_QUESTION) -> dict:
-    """Time `chain` answering `question` against raw `generate` on the prompt it built."""
+def chain_overhead(chain, loaded, new_tokens: int,
+                   question: str = OVERHEAD_QUESTION) -> tuple[dict, list[int]]:
+    """Time `chain` answering `question` against raw `generate` on the prompt it built; also
+    returns that prompt's token ids."""
     list(chain.stream("warm-up: what is LoRA?", today=TODAY))
     results = []
     for _ in range(2):
@@ -73,7 +87,26 @@ def chain_overhead(chain, loaded, new_tokens: int, question: str = OVERHEAD_QUES
         "chain_overhead_pct": round(100 * (chain_seconds - raw_seconds) / raw_seconds, 1),
         "seconds_to_first_token": round(answer.seconds_to_first_token, 2),
         "peak_rss_mb": _peak_rss_mb(),
-    }
+    }, list(answer.prompt_token_ids)
+
+
+def _baseline(entry, work: Path, cache_dir: Path, precision: str, prompt_ids: list[int],
+              new_tokens: int) -> dict:
+    """StudyLog's generator and llama.cpp on the chain's prompt, each in a process of its own,
+    with the thread count torch uses here."""
+    import torch
+
+    from studylog.bench.llama_baseline import compare, joined_gguf, run_engine
+
+    threads = torch.get_num_threads()
+    gguf = joined_gguf(entry, work / "baseline")
+    try:
+        llama = run_engine("llama-cpp", prompt_ids, new_tokens, threads, work, gguf=gguf)
+    finally:
+        gguf.unlink(missing_ok=True)  # 1 GB the installed parts rebuild in seconds
+    studylog = run_engine("studylog", prompt_ids, new_tokens, threads, work,
+                          model=entry.key, cache_dir=cache_dir, precision=precision)
+    return {"engine": "llama-cpp", **compare(studylog, llama)}
 
 
 def _precisions(cache_dir: Path, spec: str, precisions: list[str], new_tokens: int) -> dict:
@@ -133,12 +166,20 @@ def bench_ask(args: argparse.Namespace) -> dict:
     from studylog.config import Settings
     from studylog.service import StudyLogService
 
-    _, vault = bench_workspace(args, "ask")
     settings = Settings()
     if args.model:
         settings.generator = args.model
     if args.precision:
         settings.precision = args.precision
+    baseline_entry = None
+    if args.baseline == "llama-cpp":  # fail before minutes of indexing and loading
+        from studylog.bench.llama_baseline import require_gguf, require_llama_cpp
+        from studylog.rag.catalogue import resolve_model
+
+        require_llama_cpp()
+        baseline_entry = resolve_model(settings.generator)
+        require_gguf(baseline_entry)
+    work, vault = bench_workspace(args, "ask")
     service = StudyLogService(settings=settings, vault=vault)
     service.index()
     figures: dict = {"model": settings.generator}
@@ -149,7 +190,10 @@ def bench_ask(args: argparse.Namespace) -> dict:
     figures["load"] = {"first_load" if first else "cached_load": round(time.perf_counter() - started, 1)}
     figures["device"] = service.generator().device
     figures["precision"] = service.generator().precision
-    figures["overhead"] = _overhead(service, args.new_tokens)
+    figures["overhead"], prompt_ids = _overhead(service, args.new_tokens)
+    if baseline_entry is not None:
+        figures["baseline"] = _baseline(baseline_entry, work, cache, figures["precision"],
+                                        prompt_ids, args.new_tokens)
     if args.quality:
         figures["quality"] = _quality(service, load_questions(), args.quality)
     if args.precisions:

@@ -422,6 +422,10 @@ def load_model(
         quantize_int8_except_down_proj(model)
     elif choice.precision == "fp16-weights":
         quantize_fp16_weights(model)
+    elif choice.precision == "int8-per-token" and any(
+        isinstance(module, nn.Linear) for module in model.modules()
+    ):  # a GPU that ran out of memory handed back a float model
+        int8.quantize_int8_per_token(model)
     model.eval()
     if not tokenizer.chat_template:
         messages.append(f"{name} has no chat template: questions are sent as plain text.")

@@ -181,8 +181,9 @@ def test_bench_overhead_times_the_langchain_chain_against_raw_generate(tiny, mon
 
     service = type("Service", (), {"generator": lambda self: tiny, "search": lambda self, *a, **kw: search(*a, **kw)})()
 
-    figures = ask_bench._overhead(service, 4)
+    figures, prompt_ids = ask_bench._overhead(service, 4)
 
+    assert len(prompt_ids) == figures["prompt_tokens"]
     assert figures["new_tokens"] == 4 and figures["prompt_tokens"] > 50
     assert figures["chain_tokens_per_s"] > 0 and figures["raw_generate_tokens_per_s"] > 0
     assert "chain_overhead_pct" in figures

@@ -36,8 +36,8 @@ def test_auto_falls_back_to_mps_then_cpu(machine) -> None:
     assert (pick_device().device, pick_device().dtype) == ("mps", torch.float16)
     machine()
     choice = pick_device()
-    # float16 weights, float32 arithmetic: the float32 model's answers and attention, faster.
-    assert (choice.device, choice.dtype, choice.precision) == ("cpu", torch.float32, "fp16-weights")
+    # int8 Linears with per-token scales, float32 between them: fastest, tokens independent.
+    assert (choice.device, choice.dtype, choice.precision) == ("cpu", torch.float32, "int8-per-token")
 
 
 def test_explicit_cpu_wins_over_an_available_gpu(machine) -> None:

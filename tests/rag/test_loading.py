@@ -295,7 +295,8 @@ def test_cuda_out_of_memory_falls_back_to_cpu(
     monkeypatch.setattr(PreTrainedModel, "to", to)
     loaded = load_model(str(tiny_model.folder), cache, device="auto")
     # The CPU's own default precision, not the GPU's.
-    assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "fp16-weights")
+    assert (loaded.device, loaded.dtype, loaded.precision) == ("cpu", torch.float32, "int8-per-token")
+    assert not any(isinstance(m, nn.Linear) for m in loaded.model.modules())  # really int8
     assert next(loaded.model.parameters()).dtype == torch.float32
     assert any("Not enough GPU memory" in message for message in loaded.messages)
 
