@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from studylog.rag import int8
-from studylog.rag.int8 import Int8Linear, Int8WeightLinear, quantize_int8_per_token
+from studylog.rag.int8 import Int8GroupedLinear, Int8Linear, quantize_int8_per_token
 from studylog.rag.loading import load_model
 
 COSINE_MIN = 0.999
@@ -42,11 +42,11 @@ def test_int_mm_is_exact_at_the_weight_range_we_use() -> None:
     assert torch.equal(summed.double(), exact)
 
 
-@pytest.mark.parametrize("kind", [Int8Linear, Int8WeightLinear])
+@pytest.mark.parametrize("kind", [Int8Linear, Int8GroupedLinear])
 def test_a_tokens_output_never_depends_on_the_other_tokens(tiny_model, kind) -> None:
-    """Bit for bit, with an outlier token beside the others: one scale per token (or bfloat16
-    rows) and exact int32 sums leave nothing for the other rows to change."""
-    linear = tiny_model.model.model.layers[0].mlp.up_proj
+    """Bit for bit, with an outlier token beside the others: scales per token (per group of
+    channels) and exact int32 sums leave nothing for the other rows to change."""
+    linear = tiny_model.model.model.layers[0].mlp.down_proj
     module = kind.from_linear(linear)
     hidden = _mlp_input(linear.in_features)
     with torch.no_grad():
@@ -60,7 +60,7 @@ def test_the_quantised_mlp_stays_close_to_float32(tiny_model) -> None:
     reference = model.model.layers[0].mlp
     quantised = quantize_int8_per_token(copy.deepcopy(model)).model.layers[0].mlp
     assert isinstance(quantised.up_proj, Int8Linear)
-    assert isinstance(quantised.down_proj, Int8WeightLinear)
+    assert isinstance(quantised.down_proj, Int8GroupedLinear)
     hidden = _mlp_input(model.config.hidden_size)
     with torch.no_grad():
         want, got = reference(hidden), quantised(hidden)
