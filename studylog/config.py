@@ -59,7 +59,7 @@ class Settings:
     embedder: str = DEFAULT_EMBEDDER
     generator: str = DEFAULT_GENERATOR
     device: str = "auto"
-    precision: str = ""  # "" = the device's default (int8-dynamic on CPU); fp32, int8-dynamic, bf16, fp16
+    precision: str = ""  # "" = the device's default (int8-per-token on CPU; see studylog.rag.device)
     chroma_mode: str = "embedded"  # or "server"
     chroma_url: str = "http://127.0.0.1:8000"
     chroma_token: str = ""
