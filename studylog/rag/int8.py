@@ -5,7 +5,10 @@ one scale *per token* (dynamic per-token activation quantisation: Yao et al. 202
 arXiv:2206.01861; Xiao et al. 2023, "SmoothQuant", arXiv:2211.10438). The products are summed in
 int32 by `torch._int_mm`, and integer sums do not depend on their order, so a token's output is
 bit-for-bit the same whatever other tokens share the call and whichever kernels the CPU has
-(AVX2 or AVX-512). That is what lets the attention panel's one-pass replay equal generation.
+(AVX2 or AVX-512). Attention between the Linears is still float32, whose sums a one-pass replay
+orders differently from decoding; int8 rounding can turn such a 1e-7 difference into a
+quantisation step, so the attention panel shows the rows recorded during generation
+(studylog.attention.record), and the replay's difference from them is measured and shown.
 
 Two measured details decide the layout:
 

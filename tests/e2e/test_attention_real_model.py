@@ -191,12 +191,13 @@ def test_answer_rows_equal_transformers_eager_attentions(
         request, real_model, chat: Chat, captured: AttentionCapture, eager_reference) -> None:
     """The capture against `output_attentions` of transformers' eager path, every layer."""
     require_float32(real_model)
-    if real_model.precision == "int8-dynamic":
+    if real_model.precision in ("int8-dynamic", "int8-per-token"):
         request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "int8-dynamic quantises each Linear's input with one scale per tensor, so the ~1e-7 "
-            "differences between SDPA (the capture pass and generation use it) and eager layer "
-            "outputs flip int8 roundings and grow layer by layer: measured up to ~0.2 apart from "
-            "layer 2 on (fp32: < 2.5e-4 in all 28 layers)")))
+            "int8 precisions quantise each Linear's input, so the ~1e-7 differences between "
+            "SDPA (the capture pass and generation use it) and eager layer outputs flip int8 "
+            "roundings and grow layer by layer: measured up to ~0.2 (int8-dynamic) and 0.09 "
+            "(int8-per-token) apart from layer 2 on (fp32: < 2.5e-4 in all 28 layers). The "
+            "panel shows the rows recorded during generation, which are exact")))
     expected_rows = answer_rows_of(eager_reference, chat)
     differences = [float(np.abs(captured.answer_rows[layer].astype(np.float32) - expected).max())
                    for layer, expected in enumerate(expected_rows)]
