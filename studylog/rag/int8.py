@@ -223,7 +223,7 @@ def load_quantized(folder: Path, attn_implementation: str = "sdpa") -> nn.Module
     device, buffers such as rotary frequencies real), swap in empty int8 modules and assign the
     stored tensors. Raises KeyError/RuntimeError when the stored tensors do not fit the config."""
     from accelerate import init_empty_weights
-    from safetensors.torch import load_file
+    from safetensors import safe_open
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(folder, local_files_only=True)
@@ -238,12 +238,15 @@ def load_quantized(folder: Path, attn_implementation: str = "sdpa") -> nn.Module
                 module.in_features, module.out_features, module.bias is not None, device="meta"
             )
             setattr(model.get_submodule(parent_name), child, empty)
-    # Every tensor gets storage of its own: `torch._weight_int8pack_mm` crashed (segfault) on
-    # int8 weights read from a safetensors file, whose tensors may start at any byte offset.
-    state = {
-        name: tensor.float() if tensor.dtype == torch.float16 else tensor.clone()
-        for name, tensor in load_file(str(folder / "model.safetensors")).items()
-    }
+    # Tensor by tensor, each into storage of its own (an int8 kernel crashed on tensors that
+    # start at an odd offset of a loaded file), so the peak is the model plus one tensor, not
+    # the model twice.
+    state = {}
+    with safe_open(str(folder / "model.safetensors"), framework="pt") as stored:
+        for name in stored.keys():  # noqa: SIM118 - safe_open is not a mapping
+            tensor = stored.get_tensor(name)
+            state[name] = tensor.float() if tensor.dtype == torch.float16 else tensor.clone()
+            del tensor
     model.load_state_dict(state, strict=True, assign=True)
     model.config.tie_word_embeddings = False
     return model.eval()
