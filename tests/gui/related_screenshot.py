@@ -13,19 +13,12 @@ import argparse
 import time
 from pathlib import Path
 
+from tests.gui.make_screenshots import _wait
+
 PARAGRAPHS = {
     "ko": "\n\n#### 주제 4: 오늘 다시 정리한 것\n- LoRA rank를 8에서 16으로 올렸더니 GPU 메모리가 부족해서 batch를 줄였다\n",
     "en": "\n\n#### Topic 4: what I went over again\n- raising the LoRA rank from 8 to 16 ran out of GPU memory, so I lowered the batch size\n",
 }
-
-
-def _spin(app, condition, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not get there in time")
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,18 +42,18 @@ def main(argv: list[str] | None = None) -> int:
                         warm_up_on_start=False)
     window.resize(1440, 900)
     window.show()
-    _spin(app, lambda: window.session.path is not None, 60)
+    _wait(lambda: window.session.path is not None, 60)
     window.open_note(args.vault / f"{args.note}.md")
-    _spin(app, lambda: window.session.path.name == f"{args.note}.md", 30)
+    _wait(lambda: window.session.path.name == f"{args.note}.md", 30)
     window.related_dock.reveal()
     controller = window.related
-    _spin(app, lambda: controller.latencies_ms, 180)
+    _wait(lambda: controller.latencies_ms, 180)
     editor = window.editor_panel.editor
     cursor = editor.textCursor()
     cursor.movePosition(cursor.MoveOperation.End)
     editor.setTextCursor(cursor)
     editor.insertPlainText(PARAGRAPHS[args.lang])
-    _spin(app, lambda: len(controller.latencies_ms) >= 2 and not controller.in_flight, 60)
+    _wait(lambda: len(controller.latencies_ms) >= 2 and not controller.in_flight, 60)
     end = time.monotonic() + 0.5
     while time.monotonic() < end:
         app.processEvents()

@@ -22,17 +22,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from tests.gui.make_screenshots import _wait
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _spin(app, condition, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not get there in time")
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def replaying_service(recorded: dict, tokenizer_dir: Path, token_delay_s: float):
@@ -102,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                         vault_override=vault, index_on_start=False, warm_up_on_start=False)
     window.resize(1440, 900)
     window.show()
-    _spin(app, lambda: window.calendar_panel.loaded and window.session.path is not None, 60)
+    _wait(lambda: window.calendar_panel.loaded and window.session.path is not None, 60)
     day = dt.date.fromisoformat(args.week)
     window.open_note(vault / f"{day.isoformat()}.md")
     window.calendar_panel.calendar.setSelectedDate(QDate(day.year, day.month, day.day))
@@ -110,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     window.resizeDocks([window.review_dock], [640], Qt.Orientation.Horizontal)
     panel = window.review_dock.panel
     panel.write_button.click()
-    _spin(app, lambda: panel.state == "done", 120)
+    _wait(lambda: panel.state == "done", 120)
     review = window.review.review
     if review.completed_parts:  # show the part quoted from the notes
         from studylog.rag.review import HEADINGS
