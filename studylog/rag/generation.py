@@ -17,7 +17,7 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 from transformers.generation.streamers import BaseStreamer
 
-from studylog.rag.kv_cache import block_kv_cache
+from studylog.rag.kv_cache import generate_cache_kwargs
 
 
 class _CancelCriteria(StoppingCriteria):
@@ -142,7 +142,7 @@ def stream_generate(
         stopping_criteria=StoppingCriteriaList([_CancelCriteria(cancel), loop]),
         pad_token_id=eos if eos is not None else 0,
         eos_token_id=stop_ids or None,
-        past_key_values=block_kv_cache(),
+        **generate_cache_kwargs(),
     )
 
     def run() -> None:

@@ -64,5 +64,14 @@ class BlockKVLayer(DynamicLayer):
 
 
 def block_kv_cache() -> Cache:
-    """A fresh cache for one `generate` call (pass as `past_key_values`)."""
+    """A fresh cache for one `generate` call (see `generate_cache_kwargs`)."""
     return Cache(layer_class_to_replicate=BlockKVLayer)
+
+
+def generate_cache_kwargs() -> dict[str, Cache]:
+    """`generate(**generate_cache_kwargs())` with a fresh block cache: recent transformers name
+    the argument `cache` and warn on the older `past_key_values`, which 5.0 still needs."""
+    from transformers.generation import utils
+
+    name = "cache" if "cache" in getattr(utils, "ALL_CACHE_NAMES", ()) else "past_key_values"
+    return {name: block_kv_cache()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from studylog.rag import kv_cache
-from studylog.rag.kv_cache import BlockKVLayer, block_kv_cache
+from studylog.rag.kv_cache import BlockKVLayer, generate_cache_kwargs
 
 
 def test_generation_is_identical_to_the_default_cache_across_buffer_growth(
@@ -18,8 +18,9 @@ def test_generation_is_identical_to_the_default_cache_across_buffer_growth(
                     output_scores=True, return_dict_in_generate=True)
     with torch.no_grad():
         plain = model.generate(ids, **settings)
-        cache = block_kv_cache()
-        blocked = model.generate(ids, past_key_values=cache, **settings)
+        cache_kwargs = generate_cache_kwargs()
+        (cache,) = cache_kwargs.values()
+        blocked = model.generate(ids, **cache_kwargs, **settings)
     assert torch.equal(plain.sequences, blocked.sequences)
     for a, b in zip(plain.scores, blocked.scores, strict=True):
         assert torch.equal(a, b)
