@@ -421,12 +421,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", parents=[common], help="check the installation")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gpu, gui, related, quiz, review)")
-    p.add_argument("what", choices=["index", "search", "ask", "attention", "gpu", "gui", "related", "quiz", "review"])
+    p = sub.add_parser("bench", parents=[common], help="measure (index, search, ask, attention, gpu, gui, related, quiz, review, quant)")
+    p.add_argument("what", choices=["index", "search", "ask", "attention", "gpu", "gui", "related", "quiz", "review", "quant"])
     p.add_argument("--notes", type=int, default=1000, help="size of the generated vault (index bench; 0 skips it)")
     p.add_argument("--fixtures", metavar="DIR", help="fixtures vault (default ../shared/fixtures/vault)")
     p.add_argument("--out", metavar="DIR", help="work folder (default: a temp folder)")
-    p.add_argument("--model", help="ask, attention and gpu benches: generator (default: setting)")
+    p.add_argument("--model", help="ask, attention, gpu and quant benches: generator (default: setting)")
     p.add_argument("--new-tokens", type=int, default=64,
                    help="ask bench: tokens for the overhead run; gpu bench: for the decoding rate")
     p.add_argument("--quality", type=int, default=QUALITY_DEFAULT, metavar="N",
@@ -442,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recheck", metavar="RUN.json", help="review bench: re-apply the checks to a recorded run")
     p.add_argument("--prompt-tokens", type=int, default=1024, help="attention bench (default 1024)")
     p.add_argument("--answer-tokens", type=int, default=256, help="attention bench (default 256)")
+    p.add_argument("--positions", type=int, default=200,
+                   help="quant bench: last positions compared with float32 (default 200)")
     p.set_defaults(func=cmd_bench)
     return parser
 

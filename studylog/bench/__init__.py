@@ -63,6 +63,13 @@ def run_bench(args: argparse.Namespace) -> int:
             figures = bench_gpu(args)
             print(summary(figures), file=sys.stderr)  # stdout stays the JSON alone
             return figures
+    elif args.what == "quant":
+        from studylog.bench.quant_bench import bench_quant, table
+
+        def bench(args: argparse.Namespace) -> dict:
+            figures = bench_quant(args)
+            print(table(figures), file=sys.stderr)  # stdout stays the JSON alone
+            return figures
     elif args.what == "gui":
         from studylog.gui.bench import bench_gui
 
