@@ -19,11 +19,11 @@ Two measured details decide the layout:
   everywhere (tests/rag/test_int8.py checks it on the forced-AVX2 path).
 - **`down_proj` has 8 activation scales per token** (`Int8GroupedLinear`, one per 1,120 of its
   8,960 inputs). It reads the SwiGLU product, whose outlier channels one per-token scale clips:
-  on the 1.5B, teacher-forced on a real prompt + 48-token answer (200 positions), KL divergence
-  from float32 was 0.0206 with one scale, 0.0113 with 8 groups, 0.0053 with down_proj left
-  float32 (fp16 weights need fbgemm's slow packing on every start), 0.0096 with bfloat16
-  activations (`torch._weight_int8pack_mm`, whose large-batch kernel made the prefill 28 %
-  slower: 85 vs 118 tokens/s at 1,015 tokens). Groups keep the sums exact integers, so the
+  on the 1.5B, teacher-forced on a real prompt + 48-token answer (200 positions; `studylog bench
+  quant`), KL divergence from float32 was 0.0211 with one scale, 0.0127 with 8 groups, 0.0050
+  with down_proj left float32 (fp16 weights need fbgemm's slow packing on every start). bfloat16
+  activations (`torch._weight_int8pack_mm`) gave 0.0096 in a one-off run on another prompt, but
+  its large-batch kernel made the prefill 28 % slower: 85 vs 118 tokens/s at 1,015 tokens. Groups keep the sums exact integers, so the
   layer stays token-independent too.
 
 The quantised model is stored once in the model cache (`Int8Cache`), so later starts read ~1.4 GB
