@@ -34,14 +34,12 @@ def _peak_rss_mb() -> float:
 def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> float:
     import torch
 
-    from studylog.rag.kv_cache import generate_cache_kwargs
-
     inputs = torch.tensor([prompt_ids])
     started = time.perf_counter()
     with torch.inference_mode():  # `generate` as the app calls it, without the chain around it
         loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=new_tokens,
                               min_new_tokens=new_tokens, do_sample=False,
-                              pad_token_id=loaded.tokenizer.eos_token_id, **generate_cache_kwargs())
+                              pad_token_id=loaded.tokenizer.eos_token_id)
     return time.perf_counter() - started
 
 

@@ -17,8 +17,6 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 from transformers.generation.streamers import BaseStreamer
 
-from studylog.rag.kv_cache import generate_cache_kwargs
-
 
 class _CancelCriteria(StoppingCriteria):
     def __init__(self, cancel: threading.Event) -> None:
@@ -142,7 +140,6 @@ def stream_generate(
         stopping_criteria=StoppingCriteriaList([_CancelCriteria(cancel), loop]),
         pad_token_id=eos if eos is not None else 0,
         eos_token_id=stop_ids or None,
-        **generate_cache_kwargs(),
     )
 
     def run() -> None:
