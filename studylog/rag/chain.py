@@ -133,6 +133,9 @@ class AnswerChain:
             # planned; a goal line in the prompt invites the model to restate it (measured: the
             # 1.5B answered "why √d_k" with the goal "√d_k 로 나누는 이유 이해하기" [scrum]).
             documents = [d for d in documents if d.metadata.get("section") != "scrum"] or documents
+        wanted = ev.asked_sections(run.question)
+        if wanted:  # "What did I fix …?": that section's chunks first, in their retrieved order
+            documents = sorted(documents, key=lambda d: d.metadata.get("section") not in wanted)
         run.sources = [_source(i + 1, d) for i, d in enumerate(documents[: self.config.k])]
         if (
             not run.sources

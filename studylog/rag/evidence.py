@@ -59,6 +59,27 @@ def asked_relation(question: str) -> str:
     return ""
 
 
+# Words that ask for one section of the daily template. "What did I fix on 2026-10-14?" shares
+# no word with a Korean note, yet asks for its 도전 과제와 해결 방법: such a word counts as found
+# in the sources when a source is from that section.
+_SECTION_WORDS: dict[str, re.Pattern[str]] = {
+    "challenges": re.compile(
+        r"\bfix(?:ed|es)?\b|\bsolv(?:e|ed)\b|\bproblems?\b|\bchallenges?\b|\bissues?\b|"
+        r"\bbugs?\b|\berrors?\b|\btroubleshoot|해결|고친|고쳤|고치|문제|도전|에러|오류|트러블",
+        re.IGNORECASE,
+    ),
+    "learned": re.compile(r"\blearn(?:ed|t)?\b|\bstudied\b|배운|배웠|공부", re.IGNORECASE),
+    "scrum": re.compile(r"\bgoals?\b|\bplan(?:ned|s)?\b|목표|계획", re.IGNORECASE),
+    "retro": re.compile(r"\bretro(?:spective)?\b|\breflect|회고|느낀", re.IGNORECASE),
+    "links": re.compile(r"\blinks?\b|\breferences?\b|\bresources?\b|링크|참고", re.IGNORECASE),
+}
+
+
+def asked_sections(question: str) -> set[str]:
+    """The template sections (SectionKind values) a question asks for by name or by verb."""
+    return {section for section, words in _SECTION_WORDS.items() if words.search(question)}
+
+
 def asks_about_goals(question: str) -> bool:
     """Whether the question asks about a day's plan, so goal lines answer it."""
     return bool(_ASKS_GOALS.search(question))
@@ -116,10 +137,13 @@ def select_evidence(
     scored: list[tuple[float, int, Evidence]] = []
     for rank, source in enumerate(sources):
         units = sentences(source.text)
+        # "What did I fix …?": every line of a challenges section matches "fix" (as coverage).
+        words = _SECTION_WORDS.get(source.section)
+        section_match = {t for t in question_tokens if words is not None and words.search(t)}
         scores = []
         for sentence in units:
             tokens = set(tokenize(sentence))
-            overlap = len(question_tokens & tokens) + 0.5 * len(answer_tokens & tokens)
+            overlap = len((question_tokens & tokens) | section_match) + 0.5 * len(answer_tokens & tokens)
             scores.append(overlap / (1 + 0.01 * len(sentence)))
         # A note often asks its own question ("왜 √d_k 로 나누나?") and answers it in the next
         # lines (three bullets in 2026-10-14): those inherit most of the question line's match.
@@ -274,13 +298,17 @@ def reattribute_citations(
 
 
 def question_coverage(question: str, sources: Sequence[Source], tokenize: Tokenize) -> float:
-    """Share of the question's content tokens that appear in the retrieved sources."""
+    """Share of the question's content tokens that appear in the retrieved sources (a word
+    that names a template section counts as found in a source of that section)."""
     tokens = set(tokenize(question))
     if not tokens:
         return 1.0
     found: set[str] = set()
     for source in sources:
         found.update(tokens & set(tokenize(source.text + " " + source.heading_path)))
+        words = _SECTION_WORDS.get(source.section)
+        if words is not None:  # "fix" is found in a challenges section, whatever its language
+            found.update(token for token in tokens if words.search(token))
     return len(found) / len(tokens)
 
 

@@ -258,3 +258,28 @@ def test_an_ordinary_prompt_tokenises_as_the_whole_rendered_template_would(tiny)
     assert encoded.ids == tiny.tokenizer(encoded.text, add_special_tokens=False)["input_ids"]
     reference = tiny.tokenizer(encoded.text, add_special_tokens=False, return_offsets_mapping=True)
     assert encoded.offsets == [tuple(pair) for pair in reference["offset_mapping"]]
+
+
+def test_an_english_question_naming_a_section_is_answered_from_that_section(tiny):
+    """"What did I fix on 2026-10-14?" shares no word with a Korean note but asks for its
+    도전 과제와 해결 방법: those chunks come first and the question counts as covered."""
+    day = [
+        Hit("2026-10-14", "2026-10-14.md", "links", "참고 자료 및 링크", 53,
+            "- [Attention Is All You Need](https://arxiv.org/abs/1706.03762)", "a#links", 0.6),
+        Hit("2026-10-14", "2026-10-14.md", "scrum", "스크럼", 3, "학습 목표 1: 어텐션 이해", "a#scrum", 0.5),
+        Hit("2026-10-14", "2026-10-14.md", "challenges", "오늘의 도전 과제와 해결 방법", 47,
+            "도전 과제 1: softmax를 axis=0 으로 해서 행 방향 합이 1이 안 됨\n"
+            "마지막 축(axis=-1)으로 softmax 해야 함", "a#challenges", 0.2),
+    ]
+
+    def search(question, k=5, today=None):
+        return Result(hits=day[:k])
+
+    chain = AnswerChain(search, tiny, kiwi, ChainConfig(k=2, max_new_tokens=4))
+    _, answer = collect(chain.stream("What did I fix on 2026-10-14?"))
+    # The tiny model's text is garbage, so the answer falls back to quotes: from that section.
+    assert not answer.declined
+    assert answer.sources[0].section == "challenges" and answer.sources[0].n == 1
+    assert answer.evidence and {e.n for e in answer.evidence} == {1}
+    assert ev.asked_sections("What did I fix on 2026-10-14?") == {"challenges"}
+    assert ev.asked_sections("2026-10-18에는 뭘 공부했지?") == {"learned"}
