@@ -10,10 +10,9 @@ the list that follows the typing pause, and saves the window's own rendering.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-from tests.gui.make_screenshots import _wait
+from tests.gui.make_screenshots import _settle, _wait
 
 PARAGRAPHS = {
     "ko": "\n\n#### 주제 4: 오늘 다시 정리한 것\n- LoRA rank를 8에서 16으로 올렸더니 GPU 메모리가 부족해서 batch를 줄였다\n",
@@ -54,10 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     editor.setTextCursor(cursor)
     editor.insertPlainText(PARAGRAPHS[args.lang])
     _wait(lambda: len(controller.latencies_ms) >= 2 and not controller.in_flight, 60)
-    end = time.monotonic() + 0.5
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    _settle(0.5)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out), "PNG")
     print(f"latencies_ms={[round(v) for v in controller.latencies_ms]}")

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from tests.gui.make_screenshots import _wait
+from tests.gui.make_screenshots import _settle, _wait
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(REPO.parent / "shared" / "fixtures" / "vault", vault)
     service_class = replaying_service(json.loads(args.run.read_text(encoding="utf-8")), args.tokenizer,
                                       args.token_delay)
-    app = create_application()
+    app = create_application()  # noqa: F841 - the application must stay referenced
     settings = Settings(ui_language=args.lang, theme="light")
     prepare_look(settings)
     window = MainWindow(settings, lambda _settings, root: service_class(settings=Settings(), vault=root),
@@ -115,10 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         panel.text.setTextCursor(cursor)
         bar = panel.text.verticalScrollBar()
         bar.setValue(bar.value() + panel.text.cursorRect().top() - 160)  # the part near the top
-    end = time.monotonic() + 0.5
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    _settle(0.5)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out), "PNG")
     print(json.dumps({"out": str(args.out), "week": review.label, "fallback": review.fallback,
