@@ -4,8 +4,9 @@ checkable toggle that closes a dock in front or brings a hidden or covered one f
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
 
 from studylog.gui.i18n import Retranslatable
 
@@ -46,3 +47,14 @@ class PanelDock(Retranslatable, QDockWidget):
     def reveal(self) -> None:
         self.show()
         self.raise_()
+
+    def install(self, window) -> None:
+        """Tab the dock with Ask on the right, hidden like a closed tab until the user (or the
+        window's saved layout) shows it; its action goes to the window (the shortcut works with
+        the menu bar hidden too) and to the View menu."""
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self)
+        window.tabifyDockWidget(window.ask_dock, self)
+        window.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
+        self.hide()
+        window.addAction(self.toggle)
+        window.window_actions.view_menu.addAction(self.toggle)

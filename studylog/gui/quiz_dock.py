@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -280,10 +279,5 @@ class QuizController(QObject):
 def install_quiz(window) -> tuple[QuizDock, QuizController]:
     """Add the dock on the right (tabbed with Ask), its View-menu entry and shortcut."""
     dock = QuizDock(window)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.tabifyDockWidget(window.ask_dock, dock)
-    window.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
-    dock.hide()  # like a closed tab until the user (or the saved layout) shows it
-    window.addAction(dock.toggle)  # the shortcut works with the menu bar hidden too
-    window.window_actions.view_menu.addAction(dock.toggle)
+    dock.install(window)
     return dock, QuizController(window, dock)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QTabWidget, QWidget
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from studylog.gui.errors import describe_error
 from studylog.gui.i18n import tr
@@ -154,11 +154,6 @@ def install_related(window) -> tuple[RelatedDock, RelatedController]:
     """Add the dock on the right (tabbed with Ask and Attention), its View-menu entry and
     shortcut; the window's saved layout then remembers whether it is shown and where."""
     dock = RelatedDock(window)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.tabifyDockWidget(window.ask_dock, dock)
-    window.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
-    dock.hide()  # like a closed tab until the user (or the saved layout) shows it
-    window.addAction(dock.toggle)  # the shortcut works with the menu bar hidden too
-    window.window_actions.view_menu.addAction(dock.toggle)
+    dock.install(window)
     controller = RelatedController(window, dock)
     return dock, controller

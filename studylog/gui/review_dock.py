@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -312,10 +311,5 @@ class ReviewController(QObject):
 def install_review(window) -> tuple[ReviewDock, ReviewController]:
     """Add the dock on the right (tabbed with Ask), its View-menu entry and shortcut."""
     dock = ReviewDock(window)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.tabifyDockWidget(window.ask_dock, dock)
-    window.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
-    dock.hide()
-    window.addAction(dock.toggle)
-    window.window_actions.view_menu.addAction(dock.toggle)
+    dock.install(window)
     return dock, ReviewController(window, dock)
