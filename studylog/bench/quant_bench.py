@@ -28,6 +28,7 @@ from studylog.rag.int8 import (
     INT8_MAX,
     PER_TOKEN_WEIGHT_MAX,
     Int8Linear,
+    per_channel_int8,
     quantize_int8_per_token,
 )
 
@@ -42,9 +43,8 @@ class WeightOnlyLinear(nn.Module):
 
     def __init__(self, linear: nn.Linear, qmax: int) -> None:
         super().__init__()
-        weight = linear.weight.detach().float()
-        scale = weight.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / qmax
-        self.weight = torch.round(weight / scale).clamp_(-qmax, qmax) * scale
+        quantised, scale = per_channel_int8(linear.weight, qmax)  # the shipped rounding
+        self.weight = quantised.float() * scale[:, None]
         self.bias = None if linear.bias is None else linear.bias.detach().float()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -46,7 +46,7 @@ INT8_MAX = 127
 _EPS = 1e-12
 
 
-def _per_channel_int8(weight: torch.Tensor, qmax: int) -> tuple[torch.Tensor, torch.Tensor]:
+def per_channel_int8(weight: torch.Tensor, qmax: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric per-output-channel quantisation: (int8 [N, K], float32 scale [N])."""
     weight = weight.detach().float()
     scale = weight.abs().amax(dim=1).clamp_min(_EPS) / qmax
@@ -71,7 +71,7 @@ class _QuantisedLinear(nn.Module):
     @classmethod
     def from_linear(cls, linear: nn.Linear) -> _QuantisedLinear:
         module = cls(linear.in_features, linear.out_features, linear.bias is not None)
-        module.weight_int8, module.weight_scale = _per_channel_int8(linear.weight, cls.qmax)
+        module.weight_int8, module.weight_scale = per_channel_int8(linear.weight, cls.qmax)
         if linear.bias is not None:
             module.bias = linear.bias.detach().float().clone()
         return module
