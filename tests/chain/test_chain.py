@@ -277,9 +277,11 @@ def test_an_english_question_naming_a_section_is_answered_from_that_section(tiny
 
     chain = AnswerChain(search, tiny, kiwi, ChainConfig(k=2, max_new_tokens=4))
     _, answer = collect(chain.stream("What did I fix on 2026-10-14?"))
-    # The tiny model's text is garbage, so the answer falls back to quotes: from that section.
+    # What the tiny model writes is not what is tested (it differs between CPUs): the code's
+    # decisions are. Not declined, the section's chunk is [1], and it alone supplies the quotes.
     assert not answer.declined
-    assert answer.sources[0].section == "challenges" and answer.sources[0].n == 1
-    assert answer.evidence and {e.n for e in answer.evidence} == {1}
+    assert answer.retrieved[0].section == "challenges" and answer.retrieved[0].n == 1
+    quotes = ev.select_evidence("What did I fix on 2026-10-14?", "", answer.retrieved, kiwi)
+    assert quotes and {q.n for q in quotes} == {1}
     assert ev.asked_sections("What did I fix on 2026-10-14?") == {"challenges"}
     assert ev.asked_sections("2026-10-18에는 뭘 공부했지?") == {"learned"}
