@@ -346,6 +346,7 @@ def _int8_per_token_model(folder: Path, cache_dir: Path, progress: Progress) -> 
         except Exception:  # noqa: BLE001 - our own cache, damaged (disk, editing): rebuild it
             shutil.rmtree(stored, ignore_errors=True)
     progress("quantising", None)
+    _remove_abandoned_work(stored.parent, stored.name)  # 1.9 GB left by a killed quantisation
     model = AutoModelForCausalLM.from_pretrained(
         folder, dtype="auto", attn_implementation="sdpa", local_files_only=True
     )

@@ -150,3 +150,14 @@ def test_a_damaged_stored_copy_is_rebuilt_from_the_source(tiny_model, tmp_path: 
     with torch.no_grad():
         assert torch.equal(again.model(ids).logits, first.model(ids).logits)
     assert int8.is_cached(stored, tiny_model.folder)
+
+
+def test_a_killed_quantisations_temp_folder_is_removed_by_the_next_one(tiny_model, tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    stored = int8.cache_folder(cache, tiny_model.folder)
+    stored.parent.mkdir(parents=True)
+    abandoned = stored.parent / f".{stored.name}.tmp-999999999"  # no such process
+    abandoned.mkdir()
+    (abandoned / "model.safetensors").write_bytes(b"half written")
+    load_model(str(tiny_model.folder), cache, device="cpu", precision="int8-per-token")
+    assert not abandoned.exists() and int8.is_cached(stored, tiny_model.folder)
