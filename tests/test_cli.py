@@ -99,3 +99,22 @@ def test_doctor_on_a_good_vault(capsys, fixtures_vault):
     checks = {c["name"]: c for c in json.loads(out)}
     assert checks["vault"]["ok"] and checks["index"]["ok"] and checks["embedder"]["ok"]
     assert "45 notes" in checks["vault"]["detail"]
+
+
+def test_a_bench_without_out_removes_its_temp_workspace_at_exit(monkeypatch, tmp_path) -> None:
+    """A bench's temp folder holds its own model cache (~5 GB): it must not outlive the run."""
+    import argparse
+    import atexit
+
+    from studylog.bench import bench_workspace
+
+    registered = []
+    monkeypatch.setattr(atexit, "register", lambda func, *args, **kw: registered.append((func, args, kw)))
+    monkeypatch.setenv("STUDYLOG_HOME", str(tmp_path / "home"))
+    work, vault = bench_workspace(argparse.Namespace(out=None, fixtures=None), "unit")
+    assert vault.is_dir()
+    for func, args, kw in registered:
+        func(*args, **kw)
+    assert not work.exists()
+    kept, _ = bench_workspace(argparse.Namespace(out=str(tmp_path / "kept"), fixtures=None), "unit")
+    assert len(registered) == 1 and kept.exists()  # --out is the user's: kept

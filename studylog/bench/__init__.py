@@ -29,10 +29,16 @@ def bench_workspace(args: argparse.Namespace, name: str, home_override: bool = T
     Points STUDYLOG_HOME into it (unless `home_override` is False and one is already set), so a
     benchmark never touches the user's own index or settings. Returns (work, vault).
     """
+    import atexit
     import shutil
     import tempfile
 
-    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix=f"studylog-bench-{name}-"))
+    if args.out:
+        work = Path(args.out)
+    else:
+        work = Path(tempfile.mkdtemp(prefix=f"studylog-bench-{name}-"))
+        # Its model cache alone is ~5 GB (conversion + int8 copy): gone when the bench ends.
+        atexit.register(shutil.rmtree, work, ignore_errors=True)
     vault = work / "vault"
     if not vault.exists():
         shutil.copytree(fixtures_vault(args.fixtures), vault)

@@ -76,7 +76,8 @@ def bench_review(args: argparse.Namespace) -> dict:
             "generated": review.generated,
         })
     return {"model": service.generator().name, "device": service.generator().device,
-            "load_seconds": round(load_s, 1), "weeks": rows, "work": str(work)}
+            "load_seconds": round(load_s, 1), "weeks": rows,
+            "work": str(work) if args.out else None}  # a temp workspace is removed at exit
 
 
 def _checks(review) -> dict:
