@@ -34,12 +34,17 @@ def _peak_rss_mb() -> float:
 def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> float:
     import torch
 
+    from studylog.rag.int8 import decoding_in_int4
+    from studylog.rag.kv_cache import GrowingCache
+
     inputs = torch.tensor([prompt_ids])
     started = time.perf_counter()
-    with torch.inference_mode():  # `generate` as the app calls it, without the chain around it
+    # `generate` as the app calls it (studylog.rag.generation), without the chain around it.
+    with torch.inference_mode(), decoding_in_int4():
         loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=new_tokens,
                               min_new_tokens=new_tokens, do_sample=False,
-                              pad_token_id=loaded.tokenizer.eos_token_id)
+                              pad_token_id=loaded.tokenizer.eos_token_id,
+                              cache=GrowingCache())
     return time.perf_counter() - started
 
 

@@ -17,6 +17,9 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 from transformers.generation.streamers import BaseStreamer
 
+from studylog.rag.int8 import decoding_in_int4
+from studylog.rag.kv_cache import GrowingCache
+
 
 class _CancelCriteria(StoppingCriteria):
     def __init__(self, cancel: threading.Event) -> None:
@@ -116,7 +119,9 @@ def stream_generate(
     """Yield text pieces as greedy decoding produces them; fills `result` when done.
 
     `around_generate` is entered in the generating thread around `generate` itself (the
-    attention recorder switches the model's attention implementation there).
+    attention recorder switches the model's attention implementation there). Decoding steps use
+    an int8-per-token model's 4-bit weights (`decoding_in_int4`) and a KV cache that grows in
+    place (`GrowingCache`).
 
     Greedy with end-of-sequence allowed: measured better than repetition penalties, which
     garble text the model should copy from the notes ("proxy_bufferings"). Loops are caught
@@ -144,8 +149,8 @@ def stream_generate(
 
     def run() -> None:
         try:
-            with torch.inference_mode(), around_generate or nullcontext():
-                model.generate(**kwargs)
+            with torch.inference_mode(), decoding_in_int4(), around_generate or nullcontext():
+                model.generate(**kwargs, cache=GrowingCache())
         except BaseException as exc:  # surfaced to the caller below
             result.error = exc
             streamer.end()

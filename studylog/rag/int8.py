@@ -38,8 +38,14 @@ import os
 import shutil
 from pathlib import Path
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
+
+from studylog.rag import int4
 
 PER_TOKEN_WEIGHT_MAX = 63  # 7-bit weights: exact int8 GEMMs without VNNI (see module docstring)
 INT8_MAX = 127
@@ -54,12 +60,34 @@ def per_channel_int8(weight: torch.Tensor, qmax: int) -> tuple[torch.Tensor, tor
     return quantised, scale
 
 
+_DECODING = threading.local()
+"""`.active` while `decoding_in_int4()` runs in this thread (generate's own worker thread)."""
+
+
+@contextmanager
+def decoding_in_int4() -> Iterator[None]:
+    """Within the block (this thread only), a one-row call of a Linear that has 4-bit decoding
+    weights uses them (`studylog.rag.int4`): the decoding steps of `generate`. Prompts, replays
+    and everything outside the block stay on the exact, token-independent int8 path, even a
+    one-row chunk of a replay."""
+    previous = getattr(_DECODING, "active", False)
+    _DECODING.active = True
+    try:
+        yield
+    finally:
+        _DECODING.active = previous
+
+
 class _QuantisedLinear(nn.Module):
-    """int8 weight [out, in] + float32 per-channel scale [out] + optional float32 bias."""
+    """int8 weight [out, in] + float32 per-channel scale [out] + optional float32 bias, and
+    optionally 4-bit decoding weights: `decode_packed` uint8 [out, in/2] in the layout of this
+    CPU's ATen kernel + `decode_scales` bfloat16 [in/32, out, 2] (`int4.quantize_int4_groups`)."""
 
     qmax = INT8_MAX
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, device=None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool, device=None, decoding: bool = False
+    ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.register_buffer(
@@ -67,13 +95,27 @@ class _QuantisedLinear(nn.Module):
         )
         self.register_buffer("weight_scale", torch.empty(out_features, device=device))
         self.register_buffer("bias", torch.empty(out_features, device=device) if bias else None)
+        half, groups = in_features // 2, in_features // int4.GROUP_SIZE
+        self.register_buffer(
+            "decode_packed",
+            torch.empty(out_features, half, dtype=torch.uint8, device=device) if decoding else None,
+        )
+        self.register_buffer(
+            "decode_scales",
+            torch.empty(groups, out_features, 2, dtype=torch.bfloat16, device=device)
+            if decoding else None,
+        )
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear) -> _QuantisedLinear:
-        module = cls(linear.in_features, linear.out_features, linear.bias is not None)
+    def from_linear(cls, linear: nn.Linear, decoding: bool = False) -> _QuantisedLinear:
+        """`decoding`: also make 4-bit decoding weights (needs in_features % 32 == 0)."""
+        module = cls(linear.in_features, linear.out_features, linear.bias is not None, None, decoding)
         module.weight_int8, module.weight_scale = per_channel_int8(linear.weight, cls.qmax)
         if linear.bias is not None:
             module.bias = linear.bias.detach().float().clone()
+        if decoding:
+            nibbles, module.decode_scales = int4.quantize_int4_groups(linear.weight)
+            module.decode_packed = int4.pack_for_cpu(nibbles)
         return module
 
     def extra_repr(self) -> str:
@@ -81,7 +123,14 @@ class _QuantisedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features).float()
-        out = self._matmul(rows)
+        if (
+            self.decode_packed is not None
+            and rows.shape[0] == 1
+            and getattr(_DECODING, "active", False)
+        ):
+            out = int4.int4_matmul(rows, self.decode_packed, self.decode_scales)
+        else:
+            out = self._matmul(rows)
         if self.bias is not None:
             out = out + self.bias
         return out.reshape(*x.shape[:-1], self.out_features)
@@ -115,8 +164,10 @@ class Int8GroupedLinear(_QuantisedLinear):
 
     qmax = PER_TOKEN_WEIGHT_MAX
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, device=None) -> None:
-        super().__init__(in_features, out_features, bias, device)
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool, device=None, decoding: bool = False
+    ) -> None:
+        super().__init__(in_features, out_features, bias, device, decoding)
         self.groups = next(g for g in (DOWN_PROJ_GROUPS, 4, 2, 1) if in_features % g == 0)
 
     def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
@@ -138,25 +189,45 @@ def _kind_for(name: str) -> type[_QuantisedLinear]:
     return Int8GroupedLinear if name.endswith("down_proj") else Int8Linear
 
 
+def _decodes_in_int4(name: str, linear: nn.Linear) -> bool:
+    """Every Linear of the decoder layers; not the lm_head, whose error reaches every token's
+    choice directly (`studylog bench quant`: KL 0.017 with an int8 lm_head, 0.023 with int4)."""
+    return not name.endswith("lm_head") and linear.in_features % int4.GROUP_SIZE == 0
+
+
 def quantize_int8_per_token(model: nn.Module) -> nn.Module:
     """Swap every nn.Linear (lm_head too) for its int8 module, in place, one at a time so a
     float32 copy of the whole model never exists; every other float parameter ends up float32.
-    A tied lm_head gets its own int8 copy; the embedding keeps the float weights."""
+    A tied lm_head gets its own int8 copy; the embedding keeps the float weights. Layer Linears
+    also get 4-bit decoding weights, packed for this CPU's kernel."""
     targets = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
     for name in targets:
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name)
-        setattr(parent, child, _kind_for(name).from_linear(getattr(parent, child)))
+        linear = getattr(parent, child)
+        setattr(parent, child, _kind_for(name).from_linear(linear, _decodes_in_int4(name, linear)))
     if getattr(model, "config", None) is not None:
         # Keep transformers from re-tying lm_head to the embedding (it is int8 now).
         model.config.tie_word_embeddings = False
-    return model.float()
+    model.float()
+    for module in model.modules():  # `float()` widened them; bfloat16 is what the kernel reads
+        if isinstance(module, _QuantisedLinear) and module.decode_scales is not None:
+            module.decode_scales = module.decode_scales.to(torch.bfloat16)
+    return model
 
 
 # --- The stored form -------------------------------------------------------------------------
 
 CACHE_MARKER = "studylog-int8.json"
-CACHE_FORMAT = 2  # 2: down_proj 7-bit with grouped activation scales
+CACHE_FORMAT = 3  # 2: down_proj 7-bit with grouped activation scales; 3: 4-bit decoding weights
+
+
+def decoding_linears(model: nn.Module) -> int:
+    """How many of the model's Linears decode with 4-bit weights."""
+    return sum(
+        isinstance(module, _QuantisedLinear) and module.decode_packed is not None
+        for module in model.modules()
+    )
 
 
 def source_fingerprint(folder: Path) -> str:
@@ -171,9 +242,19 @@ def source_fingerprint(folder: Path) -> str:
 
 
 def cache_folder(cache_dir: Path, source: Path) -> Path:
-    """Where the int8 copy of `source` lives: one folder per source folder."""
+    """Where the int8 copy of `source` lives: one folder per source folder and per layout of
+    the 4-bit kernel (it differs between AVX-512 and AVX2 CPUs, so a home folder copied to
+    another machine, or a forced-AVX2 test run, gets its own copy instead of a wrong one)."""
     tag = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:10]
-    return cache_dir / "int8-per-token" / f"{source.name}-{tag}"
+    return cache_dir / "int8-per-token" / f"{source.name}-{tag}-{int4.packed_layout()}"
+
+
+def remove_superseded(folder: Path) -> None:
+    """Delete the copy an older StudyLog kept for the same source (format 2 had no layout in its
+    name): 1.5 GB nothing reads any more."""
+    legacy = folder.with_name(folder.name.rsplit("-", 1)[0])
+    if legacy != folder and (legacy / CACHE_MARKER).is_file():
+        shutil.rmtree(legacy, ignore_errors=True)
 
 
 def is_cached(folder: Path, source: Path) -> bool:
@@ -235,7 +316,8 @@ def load_quantized(folder: Path, attn_implementation: str = "sdpa") -> nn.Module
         if isinstance(module, nn.Linear):
             parent_name, _, child = name.rpartition(".")
             empty = _kind_for(name)(
-                module.in_features, module.out_features, module.bias is not None, device="meta"
+                module.in_features, module.out_features, module.bias is not None, device="meta",
+                decoding=_decodes_in_int4(name, module),
             )
             setattr(model.get_submodule(parent_name), child, empty)
     # Tensor by tensor, each into storage of its own (an int8 kernel crashed on tensors that

@@ -1,0 +1,77 @@
+"""4-bit weights for decoding steps: one token at a time reads every weight, so fewer bytes and a
+faster kernel per weight make each answer token sooner.
+
+Why only for decoding: a decoding step multiplies one activation row by each weight matrix, and
+there ATen's int4 kernel (`torch._weight_int4pack_mm_for_cpu`: bfloat16 activations, 4-bit
+weights in groups of 32 along the input, one bfloat16 scale and zero per group) did 35 G
+weights/s on the 2-core AVX-512 CPU against 21.7 G weights/s for the int8 `torch._int_mm`
+(studylog/bench/kernels: `studylog bench kernels`). For a prompt (hundreds of rows) the int8
+kernel is 3x faster and exactly token-independent, so prompts keep `int8-per-token`.
+
+The rounding is the 4-bit asymmetric group rounding llama.cpp's Q4_K also uses (w = s*q + m per
+group of 32, q in 0..15). The bundled GGUF's Q4_K tensors are already on such a grid, so for
+them this is nearly lossless against the weights llama.cpp runs; its Q6_K tensors (half of the
+down_proj and v_proj) lose two bits. The lm_head keeps int8: its error goes straight into every
+token's choice (`studylog bench quant` has both rows).
+
+On the AVX2 path (`ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`, as on an AVX2-only EPYC)
+the gap is wider: 16.3 G weights/s for int4 against 8.9 for int8 without VNNI. The packed layout
+depends on the kernel's ISA, so the model cache keeps one copy per layout (`packed_layout`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+GROUP_SIZE = 32
+"""Input channels per scale and zero: Q4_K's sub-block, and the smallest ATen's kernel takes."""
+
+LEVELS = 15  # q in 0..15
+
+
+def packed_layout() -> str:
+    """Names the layout `pack_for_cpu` produces here: ATen's CPU capability ("avx512", "avx2"),
+    whose int4 kernels read differently packed weights."""
+    return torch.backends.cpu.get_cpu_capability().lower()
+
+
+def quantize_int4_groups(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Asymmetric 4-bit rounding in groups of GROUP_SIZE input channels.
+
+    weight [N, K] float (K a multiple of 32) -> (nibbles uint8 [N, K/2], two 4-bit values per
+    byte, even column in the high half; scales_and_zeros bfloat16 [K/32, N, 2]) such that
+    w ≈ (q - 8) * scale + zero, ATen's convention. q is rounded against the bfloat16 scale and
+    zero the kernel will use, so the stored grid is the one computed with.
+    """
+    out_features, in_features = weight.shape
+    if in_features % GROUP_SIZE:
+        raise ValueError(f"in_features {in_features} is not a multiple of {GROUP_SIZE}")
+    groups = weight.detach().float().reshape(out_features, in_features // GROUP_SIZE, GROUP_SIZE)
+    low = groups.amin(dim=2)
+    high = groups.amax(dim=2)
+    scale = ((high - low) / LEVELS).clamp_min(1e-10).to(torch.bfloat16)
+    zero = (low + 8 * scale.float()).to(torch.bfloat16)
+    levels = torch.round((groups - zero.float()[..., None]) / scale.float()[..., None] + 8)
+    levels = levels.clamp_(0, LEVELS).to(torch.uint8).reshape(out_features, in_features)
+    nibbles = (levels[:, ::2] << 4) | levels[:, 1::2]
+    scales_and_zeros = torch.stack([scale, zero], dim=-1).transpose(0, 1).contiguous()
+    return nibbles, scales_and_zeros
+
+
+def unpack_nibbles(nibbles: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, K/2] -> int32 [N, K] in 0..15 (inverse of the packing above)."""
+    levels = torch.stack([nibbles >> 4, nibbles & 0xF], dim=-1)
+    return levels.reshape(nibbles.shape[0], -1).to(torch.int32)
+
+
+def pack_for_cpu(nibbles: torch.Tensor) -> torch.Tensor:
+    """The layout ATen's CPU int4 kernel reads, for this CPU's ISA (AVX-512 and AVX2 differ)."""
+    return torch._convert_weight_to_int4pack_for_cpu(unpack_nibbles(nibbles), 1)
+
+
+def int4_matmul(rows: torch.Tensor, packed: torch.Tensor, scales_and_zeros: torch.Tensor) -> torch.Tensor:
+    """rows [M, K] float32 -> [M, N] float32 through bfloat16 activations and 4-bit weights."""
+    out = torch._weight_int4pack_mm_for_cpu(
+        rows.to(torch.bfloat16), packed, GROUP_SIZE, scales_and_zeros
+    )
+    return out.float()
