@@ -32,20 +32,47 @@ def _peak_rss_mb() -> float:
 
 
 def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> float:
+    first_token_s, decode_s, _ = timed_generate(loaded, prompt_ids, new_tokens)
+    return first_token_s + decode_s
+
+
+def timed_generate(loaded, prompt_ids: list[int], new_tokens: int) -> tuple[float, float, int]:
+    """`generate` as the app calls it (studylog.rag.generation), without the chain around it:
+    (seconds to the first new token, seconds of the other new_tokens - 1 decoding steps, the
+    first new token's id).
+
+    The split comes from the streamer's clock, which `generate` calls as each token is chosen,
+    so decoding is timed on its own; a difference of two runs (N tokens minus 1) carried both
+    runs' prefill noise, ~±1 s on a shared 2-core CPU, into ~5 s of decoding."""
     import torch
+    from transformers.generation.streamers import BaseStreamer
 
     from studylog.rag.int8 import decoding_in_int4
     from studylog.rag.kv_cache import GrowingCache
 
+    class Clock(BaseStreamer):
+        def __init__(self) -> None:
+            self.times: list[float] = []
+            self.first_token_id = -1
+
+        def put(self, value) -> None:  # the prompt first, then one call per new token
+            self.times.append(time.perf_counter())
+            if len(self.times) == 2:
+                self.first_token_id = int(value.reshape(-1)[0])
+
+        def end(self) -> None:
+            self.times.append(time.perf_counter())
+
     inputs = torch.tensor([prompt_ids])
+    clock = Clock()
     started = time.perf_counter()
-    # `generate` as the app calls it (studylog.rag.generation), without the chain around it.
     with torch.inference_mode(), decoding_in_int4():
         loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=new_tokens,
                               min_new_tokens=new_tokens, do_sample=False,
                               pad_token_id=loaded.tokenizer.eos_token_id,
-                              cache=GrowingCache())
-    return time.perf_counter() - started
+                              cache=GrowingCache(), streamer=clock)
+    first_token = clock.times[1]
+    return first_token - started, clock.times[-1] - first_token, clock.first_token_id
 
 
 OVERHEAD_QUESTION = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"

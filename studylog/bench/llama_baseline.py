@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from studylog.bench.ask_bench import _peak_rss_mb, _raw_generate_seconds
+from studylog.bench.ask_bench import _peak_rss_mb, timed_generate
 from studylog.rag.catalogue import ModelEntry
 from studylog.rag.weights import ModelError, join_parts, locate_parts
 
@@ -104,20 +104,9 @@ def measure_studylog(
 
     torch.set_num_threads(threads)
     loaded = load_model(model, cache_dir, device="cpu", precision=precision or None)
-    _raw_generate_seconds(loaded, prompt_ids, _WARM_UP_STEPS)
-    inputs = torch.tensor([prompt_ids])
-    started = time.perf_counter()
-    with torch.inference_mode():
-        # Only the last position's logits, as `generate` computes them.
-        logits = loaded.model(inputs, attention_mask=torch.ones_like(inputs), logits_to_keep=1).logits
-    first_token_id = int(logits[0, -1].argmax())
-    prefill_s = time.perf_counter() - started
-    del logits
-    # `generate` is the app's own decoding loop: N tokens minus 1 token is its N-1 decoding
-    # steps, with the same prefill on both sides (subtracting the forward timed above instead
-    # let that one prefill's noise, ~±1 s on a shared CPU, into 6 s of decoding).
-    decode_s = max(_raw_generate_seconds(loaded, prompt_ids, new_tokens)
-                   - _raw_generate_seconds(loaded, prompt_ids, 1), 1e-9)
+    timed_generate(loaded, prompt_ids, _WARM_UP_STEPS)
+    # The app's own decoding loop, its first token and its decoding steps timed apart.
+    prefill_s, decode_s, first_token_id = timed_generate(loaded, prompt_ids, new_tokens)
     return EngineFigures(
         engine="studylog", load_seconds=round(loaded.load_seconds, 2),
         first_token_seconds=round(prefill_s, 2),

@@ -10,7 +10,8 @@ put back between variants, so only one quantised copy exists at a time.
 Variants: the shipped `int8-per-token` (studylog.rag.int8); the same with down_proj on one
 activation scale per token, and with down_proj left float32 (the two alternatives its docstring
 weighs); weight-only 7- and 8-bit rounding computed in float32 (the weight error alone); fp16
-weights (fbgemm), which should be ~0.
+weights (fbgemm), which should be ~0; the 4-bit decoding weights (every position through the
+int4 kernel, as decoding steps run), with and without the lm_head in 4 bits.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from studylog.rag import int4
 from studylog.rag.int8 import (
     INT8_MAX,
     PER_TOKEN_WEIGHT_MAX,
     Int8Linear,
+    decodes_in_int4,
     per_channel_int8,
     quantize_int8_per_token,
 )
@@ -49,6 +52,25 @@ class WeightOnlyLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight, self.bias)
+
+
+class Int4DecodingLinear(nn.Module):
+    """The 4-bit decoding weights of `int8-per-token` (studylog.rag.int4) applied to every row,
+    through ATen's kernel as a decoding step runs them: teacher forcing then measures what a
+    whole answer decoded in 4 bits would lose."""
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        nibbles, self.scales_and_zeros = int4.quantize_int4_groups(linear.weight)
+        self.packed = int4.pack_for_cpu(nibbles)
+        self.bias = None if linear.bias is None else linear.bias.detach().float()
+        self.out_features = linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, x.shape[-1]).float()
+        out = int4.int4_matmul(rows, self.packed, self.scales_and_zeros)
+        out = out if self.bias is None else out + self.bias
+        return out.reshape(*x.shape[:-1], self.out_features)
 
 
 def _linears(model: nn.Module) -> dict[str, nn.Linear]:
@@ -94,6 +116,15 @@ VARIANTS: dict[str, Callable[[nn.Module], None]] = {
     "weight-only 7-bit": _swap_each(lambda _, linear: WeightOnlyLinear(linear, PER_TOKEN_WEIGHT_MAX)),
     "weight-only 8-bit": _swap_each(lambda _, linear: WeightOnlyLinear(linear, INT8_MAX)),
     "fp16 weights": _fp16_weights,
+    "int4 decoding steps (shipped)": _swap_each(
+        lambda name, linear: Int4DecodingLinear(linear) if decodes_in_int4(name, linear)
+        else Int8Linear.from_linear(linear)  # as the shipped model does: int8 where int4 cannot
+    ),
+    "int4 decoding, lm_head int8": _swap_each(
+        lambda name, linear: Int4DecodingLinear(linear)
+        if decodes_in_int4(name, linear) and not name.endswith("lm_head")
+        else Int8Linear.from_linear(linear)
+    ),
 }
 
 

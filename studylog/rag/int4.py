@@ -10,9 +10,8 @@ kernel is 3x faster and exactly token-independent, so prompts keep `int8-per-tok
 
 The rounding is the 4-bit asymmetric group rounding llama.cpp's Q4_K also uses (w = s*q + m per
 group of 32, q in 0..15). The bundled GGUF's Q4_K tensors are already on such a grid, so for
-them this is nearly lossless against the weights llama.cpp runs; its Q6_K tensors (half of the
-down_proj and v_proj) lose two bits. The lm_head keeps int8: its error goes straight into every
-token's choice (`studylog bench quant` has both rows).
+them this is close to the weights llama.cpp runs; its Q6_K tensors (the lm_head, half of the
+down_proj and v_proj) lose two bits. `studylog bench quant` measures what the rounding costs.
 
 On the AVX2 path (`ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`, as on an AVX2-only EPYC)
 the gap is wider: 16.3 G weights/s for int4 against 8.9 for int8 without VNNI. The packed layout
@@ -25,6 +24,9 @@ import torch
 
 GROUP_SIZE = 32
 """Input channels per scale and zero: Q4_K's sub-block, and the smallest ATen's kernel takes."""
+
+OUT_MULTIPLE = 16
+"""The packing needs the output features in multiples of 16."""
 
 LEVELS = 15  # q in 0..15
 

@@ -84,7 +84,7 @@ def test_one_row_uses_int4_only_while_decoding() -> None:
 
 
 def test_a_linear_without_4bit_weights_decodes_in_int8() -> None:
-    module = _linear_with_decoding(decoding=False)  # e.g. the lm_head
+    module = _linear_with_decoding(decoding=False)  # e.g. inputs not a multiple of 32
     assert module.decode_packed is None and module.decode_scales is None
     rows = torch.randn(1, 96)
     with torch.no_grad(), decoding_in_int4():
@@ -93,13 +93,13 @@ def test_a_linear_without_4bit_weights_decodes_in_int8() -> None:
         assert torch.equal(decoded, module(rows))
 
 
-def test_lm_head_keeps_int8_and_the_stored_copy_keeps_the_packed_weights(tiny_model, tmp_path: Path) -> None:
+def test_the_stored_copy_keeps_the_packed_4bit_weights(tiny_model, tmp_path: Path) -> None:
     from transformers import AutoModelForCausalLM
 
     source = tmp_path / "source"
     copy.deepcopy(tiny_model.model).half().save_pretrained(source)
     model = quantize_int8_per_token(AutoModelForCausalLM.from_pretrained(source, dtype="auto").eval())
-    assert model.lm_head.decode_packed is None
+    assert model.lm_head.decode_packed is None  # 361 outputs: not a multiple of 16
     assert model.model.layers[0].mlp.down_proj.decode_packed is not None
     stored = int8.cache_folder(tmp_path / "cache", source)
     assert stored.name.endswith("-" + int4.packed_layout())  # AVX2 and AVX-512 layouts differ
@@ -109,7 +109,7 @@ def test_lm_head_keeps_int8_and_the_stored_copy_keeps_the_packed_weights(tiny_mo
     assert torch.equal(layer.decode_packed, model.model.layers[0].self_attn.q_proj.decode_packed)
     assert layer.decode_scales.dtype == torch.bfloat16
     linears = sum(isinstance(m, int8._QuantisedLinear) for m in loaded.modules())
-    assert int8.decoding_linears(loaded) == linears - 1  # all but the lm_head
+    assert int8.decoding_linears(loaded) == linears - 1
 
 
 def test_growing_layer_holds_what_concatenation_holds_across_reallocations() -> None:
