@@ -11,7 +11,8 @@ Variants: the shipped `int8-per-token` (studylog.rag.int8); the same with down_p
 activation scale per token, and with down_proj left float32 (the two alternatives its docstring
 weighs); weight-only 7- and 8-bit rounding computed in float32 (the weight error alone); fp16
 weights (fbgemm), which should be ~0; the 4-bit decoding weights (every position through the
-int4 kernel, as decoding steps run), with and without the lm_head in 4 bits.
+int4 kernel, as decoding steps run): with the bundled GGUF's own Q4_K groups where it has them
+(shipped), with the lm_head in int8, and with every group rounded from the float weights.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ class Int4DecodingLinear(nn.Module):
     through ATen's kernel as a decoding step runs them: teacher forcing then measures what a
     whole answer decoded in 4 bits would lose."""
 
-    def __init__(self, linear: nn.Linear) -> None:
+    def __init__(self, linear: nn.Linear, groups: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         super().__init__()
-        nibbles, self.scales_and_zeros = int4.quantize_int4_groups(linear.weight)
+        nibbles, self.scales_and_zeros = groups or int4.quantize_int4_groups(linear.weight)
         self.packed = int4.pack_for_cpu(nibbles)
         self.bias = None if linear.bias is None else linear.bias.detach().float()
         self.out_features = linear.out_features
@@ -71,6 +72,14 @@ class Int4DecodingLinear(nn.Module):
         out = int4.int4_matmul(rows, self.packed, self.scales_and_zeros)
         out = out if self.bias is None else out + self.bias
         return out.reshape(*x.shape[:-1], self.out_features)
+
+
+_Q4K: list[int4.Q4KSource] = []
+"""The bundled GGUF's Q4_K groups while `bench_quant` runs, as the shipped model uses them."""
+
+
+def _q4k_groups(name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    return _Q4K[0].groups(f"{name}.weight") if _Q4K else None
 
 
 def _linears(model: nn.Module) -> dict[str, nn.Linear]:
@@ -117,13 +126,18 @@ VARIANTS: dict[str, Callable[[nn.Module], None]] = {
     "weight-only 8-bit": _swap_each(lambda _, linear: WeightOnlyLinear(linear, INT8_MAX)),
     "fp16 weights": _fp16_weights,
     "int4 decoding steps (shipped)": _swap_each(
-        lambda name, linear: Int4DecodingLinear(linear) if decodes_in_int4(name, linear)
+        lambda name, linear: Int4DecodingLinear(linear, _q4k_groups(name))
+        if decodes_in_int4(name, linear)
         else Int8Linear.from_linear(linear)  # as the shipped model does: int8 where int4 cannot
     ),
     "int4 decoding, lm_head int8": _swap_each(
-        lambda name, linear: Int4DecodingLinear(linear)
+        lambda name, linear: Int4DecodingLinear(linear, _q4k_groups(name))
         if decodes_in_int4(name, linear) and not name.endswith("lm_head")
         else Int8Linear.from_linear(linear)
+    ),
+    "int4 decoding, all rounded from float": _swap_each(
+        lambda name, linear: Int4DecodingLinear(linear) if decodes_in_int4(name, linear)
+        else Int8Linear.from_linear(linear)  # without the GGUF's Q4_K groups
     ),
 }
 
@@ -197,7 +211,8 @@ def bench_quant(args: argparse.Namespace) -> dict:
 
     from studylog.bench import fixtures_vault
     from studylog.config import load_settings
-    from studylog.rag.loading import prepare_model
+    from studylog.rag.catalogue import resolve_model
+    from studylog.rag.loading import prepare_model, q4k_source
 
     settings = load_settings()
     generator = args.model or settings.generator
@@ -210,11 +225,19 @@ def bench_quant(args: argparse.Namespace) -> dict:
         model, tokenizer, fixtures_vault(args.fixtures) / f"{NOTE_DATE}.md"
     )
     positions = args.positions
+    entry = resolve_model(generator, settings.allow_network)
+    with q4k_source(entry, settings.model_cache_dir) as q4k:
+        _Q4K[:] = [q4k] if q4k is not None else []
+        try:
+            variants = compare_precisions(model, sequence, positions)
+        finally:
+            _Q4K.clear()
     return {
         "model": generator,
         "tokens": sequence.shape[1],
         "prompt_tokens": prompt_tokens,
         "positions": min(positions, sequence.shape[1]),
         "threads": torch.get_num_threads(),
-        "variants": compare_precisions(model, sequence, positions),
+        "q4k_groups_from_gguf": q4k is not None,
+        "variants": variants,
     }

@@ -77,3 +77,54 @@ def int4_matmul(rows: torch.Tensor, packed: torch.Tensor, scales_and_zeros: torc
         rows.to(torch.bfloat16), packed, GROUP_SIZE, scales_and_zeros
     )
     return out.float()
+
+
+class Q4KSource:
+    """The Q4_K tensors of a GGUF file as 4-bit decoding weights, with no rounding of our own.
+
+    Q4_K (llama.cpp's k-quants) stores blocks of 256 weights as 8 groups of 32, each with a
+    6-bit scale and min under two float16 super-block factors: w = d*sc*q - dmin*m, q in 0..15.
+    That is ATen's grid with scale = d*sc and zero = 8*scale - dmin*m, so the group values q are
+    taken as they are and only the scale and zero are rounded (to bfloat16). Bit layout as in
+    `gguf.quants.Q4_K` (gguf-py, which also reads the file). Tensors of any other type (Q6_K,
+    F32) return None and are rounded by `quantize_int4_groups` instead.
+    """
+
+    _BLOCK_BYTES = 144  # d, dmin (float16), 12 bytes of packed 6-bit scales/mins, 128 of nibbles
+
+    def __init__(self, path) -> None:
+        import gguf
+
+        self._reader = gguf.GGUFReader(path)
+        arch = bytes(self._reader.fields["general.architecture"].parts[-1]).decode()
+        arch_id = next(key for key, name in gguf.MODEL_ARCH_NAMES.items() if name == arch)
+        layers = int(self._reader.fields[f"{arch}.block_count"].parts[-1][0])
+        self._names = gguf.get_tensor_name_map(arch_id, layers)
+        self._tensors = {tensor.name: tensor for tensor in self._reader.tensors}
+
+    def groups(self, weight_name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """`quantize_int4_groups`'s (nibbles, scales_and_zeros) for a transformers weight name
+        such as "model.layers.0.mlp.up_proj.weight", or None where the GGUF has no Q4_K tensor."""
+        import gguf
+        import numpy as np
+
+        base = weight_name.removesuffix(".weight")
+        name = self._names.get_name(base)
+        tensor = self._tensors.get(f"{name}.weight") if name else None
+        if tensor is None or tensor.tensor_type != gguf.GGMLQuantizationType.Q4_K:
+            return None
+        in_features, out_features = (int(n) for n in tensor.shape[:2])  # GGUF lists ne0 first
+        blocks = np.asarray(tensor.data).reshape(-1, self._BLOCK_BYTES)
+        d = blocks[:, 0:2].copy().view(np.float16).astype(np.float32)
+        dmin = blocks[:, 2:4].copy().view(np.float16).astype(np.float32)
+        sc, m = gguf.quants.Q4_K.get_scale_min(blocks[:, 4:16])
+        scale = (d * sc.astype(np.float32)).reshape(out_features, -1)  # [N, K/32]
+        low = (dmin * m.astype(np.float32)).reshape(out_features, -1)
+        qs = blocks[:, 16:].reshape(-1, 4, 32)  # 4 chunks of 64: low nibbles, then high
+        levels = np.stack([qs & 0x0F, qs >> 4], axis=2).reshape(out_features, in_features)
+        levels = torch.from_numpy(np.ascontiguousarray(levels))
+        nibbles = (levels[:, ::2] << 4) | levels[:, 1::2]
+        scale_t = torch.from_numpy(scale)
+        zero = 8 * scale_t - torch.from_numpy(low)
+        scales_and_zeros = torch.stack([scale_t, zero], dim=-1).transpose(0, 1)
+        return nibbles.contiguous(), scales_and_zeros.to(torch.bfloat16).contiguous()

@@ -106,14 +106,20 @@ class _QuantisedLinear(nn.Module):
         )
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, decoding: bool = False) -> _QuantisedLinear:
-        """`decoding`: also make 4-bit decoding weights (needs in_features % 32 == 0)."""
+    def from_linear(
+        cls,
+        linear: nn.Linear,
+        decoding: bool = False,
+        groups: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> _QuantisedLinear:
+        """`decoding`: also make 4-bit decoding weights (`decodes_in_int4`): `groups` when given
+        (a GGUF's own Q4_K groups, `int4.Q4KSource`), else rounded from the float weight."""
         module = cls(linear.in_features, linear.out_features, linear.bias is not None, None, decoding)
         module.weight_int8, module.weight_scale = per_channel_int8(linear.weight, cls.qmax)
         if linear.bias is not None:
             module.bias = linear.bias.detach().float().clone()
         if decoding:
-            nibbles, module.decode_scales = int4.quantize_int4_groups(linear.weight)
+            nibbles, module.decode_scales = groups or int4.quantize_int4_groups(linear.weight)
             module.decode_packed = int4.pack_for_cpu(nibbles)
         return module
 
@@ -195,17 +201,20 @@ def decodes_in_int4(name: str, linear: nn.Linear) -> bool:
     return linear.in_features % int4.GROUP_SIZE == 0 and linear.out_features % int4.OUT_MULTIPLE == 0
 
 
-def quantize_int8_per_token(model: nn.Module) -> nn.Module:
+def quantize_int8_per_token(model: nn.Module, q4k: int4.Q4KSource | None = None) -> nn.Module:
     """Swap every nn.Linear (lm_head too) for its int8 module, in place, one at a time so a
     float32 copy of the whole model never exists; every other float parameter ends up float32.
     A tied lm_head gets its own int8 copy; the embedding keeps the float weights. Linears also get
-    4-bit decoding weights, packed for this CPU's kernel."""
+    4-bit decoding weights, packed for this CPU's kernel: `q4k`'s own groups where the model came
+    from a GGUF with Q4_K tensors, rounded from the float weights elsewhere."""
     targets = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
     for name in targets:
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name)
         linear = getattr(parent, child)
-        setattr(parent, child, _kind_for(name).from_linear(linear, decodes_in_int4(name, linear)))
+        decoding = decodes_in_int4(name, linear)
+        groups = q4k.groups(f"{name}.weight") if q4k is not None and decoding else None
+        setattr(parent, child, _kind_for(name).from_linear(linear, decoding, groups))
     if getattr(model, "config", None) is not None:
         # Keep transformers from re-tying lm_head to the embedding (it is int8 now).
         model.config.tie_word_embeddings = False

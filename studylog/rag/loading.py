@@ -35,7 +35,7 @@ from transformers import (
 )
 
 from studylog.notes.atomic import atomic_write_text
-from studylog.rag import decode_attention, int8
+from studylog.rag import decode_attention, int4, int8
 from studylog.rag.catalogue import ModelEntry, ModelNotFoundError, check_model_folder, resolve_model
 from studylog.rag.device import QUANTISED, DeviceChoice, pick_device
 from studylog.rag.weights import ModelError, Progress, join_parts, locate_parts
@@ -336,9 +336,30 @@ def _swap_linears(model: nn.Module, targets: list[str], qconfig: object) -> nn.M
     return model.float()  # embeddings, norms, unswapped Linears (packed weights are untouched)
 
 
-def _int8_per_token_model(folder: Path, cache_dir: Path, progress: Progress) -> PreTrainedModel:
+@contextmanager
+def q4k_source(entry: ModelEntry, cache_dir: Path) -> Iterator[int4.Q4KSource | None]:
+    """A bundled model's GGUF, joined again for the duration (~2 s, deleted after), whose Q4_K
+    groups become the 4-bit decoding weights as they are; None for any other model."""
+    if not entry.bundled or entry.size_bytes is None or entry.sha256 is None:
+        yield None
+        return
+    work = cache_dir / f".{entry.key}.tmp-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        gguf = join_parts(locate_parts(entry.packages), work / "source.gguf", entry.size_bytes, entry.sha256)
+        source = int4.Q4KSource(gguf)
+        yield source
+        del source  # its reader maps the file
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _int8_per_token_model(
+    folder: Path, cache_dir: Path, progress: Progress, entry: ModelEntry | None = None
+) -> PreTrainedModel:
     """The int8-per-token model of `folder`: read from its stored copy (a few seconds), or
-    quantised once from the float weights and stored (~1 min for the 1.5B on 2 cores)."""
+    quantised once from the float weights and stored (~30 s for the 1.5B on 2 cores); a bundled
+    GGUF's Q4_K groups become its 4-bit decoding weights."""
     stored = int8.cache_folder(cache_dir, folder)
     if int8.is_cached(stored, folder):
         try:
@@ -351,7 +372,11 @@ def _int8_per_token_model(folder: Path, cache_dir: Path, progress: Progress) -> 
     model = AutoModelForCausalLM.from_pretrained(
         folder, dtype="auto", attn_implementation="sdpa", local_files_only=True
     )
-    int8.quantize_int8_per_token(model)
+    if entry is None:
+        int8.quantize_int8_per_token(model)
+    else:
+        with q4k_source(entry, cache_dir) as q4k:
+            int8.quantize_int8_per_token(model, q4k)
     try:
         int8.save_quantized(model, stored, folder)
     except OSError as exc:  # a full or read-only cache costs the next start time, not this answer
@@ -411,13 +436,18 @@ def load_model(
     started = time.perf_counter()
     progress = progress or _no_progress
     choice = pick_device(device, precision)
-    folder = prepare_model(key_or_path, cache_dir, progress, allow_network)
+    entry = (
+        key_or_path
+        if isinstance(key_or_path, ModelEntry)
+        else resolve_model(key_or_path, allow_network)
+    )
+    folder = prepare_model(entry, cache_dir, progress, allow_network)
     name = key_or_path.key if isinstance(key_or_path, ModelEntry) else key_or_path
     progress("loading", None)
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         if choice.precision == "int8-per-token":
-            model = _int8_per_token_model(folder, Path(cache_dir), progress)
+            model = _int8_per_token_model(folder, Path(cache_dir), progress, entry)
         else:
             model = AutoModelForCausalLM.from_pretrained(
                 folder,

@@ -193,3 +193,42 @@ def test_the_copy_an_older_release_kept_is_removed_when_the_new_one_is_made(tiny
     load_model(str(tiny_model.folder), cache, device="cpu", precision="int8-per-token")
     assert int8.is_cached(stored, tiny_model.folder)
     assert not legacy.exists() and other_model.exists()
+
+
+def _q4k_gguf(path: Path, rows: int = 16, blocks_per_row: int = 2):
+    """A GGUF with one Q4_K tensor of random blocks (d, dmin, packed 6-bit scales/mins, nibbles)
+    and one float32 tensor; returns the Q4_K bytes [rows, blocks * 144]."""
+    import gguf
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(0, 256, size=(rows * blocks_per_row, 144), dtype=np.uint8)
+    blocks[:, 0:2] = np.full((len(blocks), 1), 0.01, np.float16).view(np.uint8)
+    blocks[:, 2:4] = rng.uniform(0.001, 0.02, (len(blocks), 1)).astype(np.float16).view(np.uint8)
+    raw = blocks.reshape(rows, blocks_per_row * 144)
+    writer = gguf.GGUFWriter(str(path), "qwen2")
+    writer.add_block_count(1)
+    writer.add_tensor("blk.0.ffn_up.weight", raw, raw_dtype=gguf.GGMLQuantizationType.Q4_K)
+    writer.add_tensor("blk.0.ffn_gate.weight", rng.standard_normal((rows, 256 * blocks_per_row)).astype(np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return raw
+
+
+def test_a_ggufs_q4k_groups_become_the_decoding_weights_as_they_are(tmp_path: Path) -> None:
+    import gguf
+
+    raw = _q4k_gguf(tmp_path / "q4k.gguf")
+    source = int4.Q4KSource(tmp_path / "q4k.gguf")
+    nibbles, scales_and_zeros = source.groups("model.layers.0.mlp.up_proj.weight")
+    assert nibbles.shape == (16, 256) and scales_and_zeros.shape == (16, 16, 2)
+    want = torch.from_numpy(gguf.quants.dequantize(raw, gguf.GGMLQuantizationType.Q4_K))
+    got = _dequantized(nibbles, scales_and_zeros)
+    # Only scale and zero are rounded (to bfloat16): off by at most 2^-8 of |zero| + 8 scales.
+    step = scales_and_zeros[..., 0].float().t().repeat_interleave(int4.GROUP_SIZE, dim=1)
+    zero = scales_and_zeros[..., 1].float().t().repeat_interleave(int4.GROUP_SIZE, dim=1)
+    assert ((got - want).abs() <= BF16_RELATIVE * (zero.abs() + 8 * step) + 1e-6).all()
+    assert source.groups("model.layers.0.mlp.gate_proj.weight") is None  # float32 in the file
+    assert source.groups("model.layers.0.mlp.down_proj.weight") is None  # not in the file
