@@ -151,10 +151,21 @@ class Int8Linear(_QuantisedLinear):
     qmax = PER_TOKEN_WEIGHT_MAX
 
     def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
-        scale = rows.abs().amax(dim=1, keepdim=True).clamp_min(_EPS) / INT8_MAX
-        quantised = torch.round(rows / scale).clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
+        quantised, scale = _per_token_int8(rows)
         summed = torch._int_mm(quantised, self.weight_int8.t())  # [tokens, out] int32, exact
-        return summed.float() * scale * self.weight_scale
+        # Converted once, then scaled in place: new [T, out] tensors cost page faults (measured:
+        # a promoting int32 * float32 multiply took 23 ms at [1015, 8960], this 13.5 ms).
+        return summed.float().mul_(scale).mul_(self.weight_scale)
+
+
+def _per_token_int8(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rows [T, K] float32 -> (int8 [T, K], float32 scale [T, 1]), symmetric, one scale per row:
+    largest |x| maps to 127. In place where it can: on a 1,015-token prompt these passes over
+    [T, 8960] tensors took as long as the int8 products themselves (torch.profiler)."""
+    low, high = torch.aminmax(rows, dim=1, keepdim=True)
+    scale = torch.maximum(high, low.neg_()).clamp_min_(_EPS).div_(INT8_MAX)
+    quantised = torch.div(rows, scale).round_().clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
+    return quantised, scale
 
 
 DOWN_PROJ_GROUPS = 8
@@ -177,17 +188,19 @@ class Int8GroupedLinear(_QuantisedLinear):
 
     def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
         width = self.in_features // self.groups
-        grouped = rows.reshape(len(rows), self.groups, width)
-        scale = grouped.abs().amax(dim=2, keepdim=True).clamp_min(_EPS) / INT8_MAX  # [T, G, 1]
-        quantised = torch.round(grouped / scale).clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
-        summed = torch.stack([
-            torch._int_mm(
+        grouped = rows.reshape(len(rows) * self.groups, width)  # row t*G + g: token t, group g
+        quantised, scale = _per_token_int8(grouped)
+        quantised = quantised.reshape(len(rows), self.groups, width)
+        scale = scale.reshape(len(rows), self.groups)
+        out = None
+        for g in range(self.groups):
+            summed = torch._int_mm(  # [T, out] int32, exact
                 quantised[:, g].contiguous(), self.weight_int8[:, g * width : (g + 1) * width].t()
             )
-            for g in range(self.groups)
-        ])  # [G, T, out] int32, each exact
-        # Scaled per group, then added in a fixed order: the same bits whatever the token count.
-        return (summed.float() * scale.permute(1, 0, 2)).sum(dim=0) * self.weight_scale
+            part = summed.float().mul_(scale[:, g : g + 1])
+            # Added group after group, in a fixed order: the same bits whatever the token count.
+            out = part if out is None else out.add_(part)
+        return out.mul_(self.weight_scale)
 
 
 def _kind_for(name: str) -> type[_QuantisedLinear]:
