@@ -14,6 +14,7 @@ from pathlib import Path
 
 from studylog import __version__
 from studylog.cli_progress import STAGES, StageProgress
+from studylog.openmp import bound_openmp_spin
 
 QUALITY_DEFAULT = 20
 
@@ -449,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    bound_openmp_spin()  # before torch, Kiwi or the embedder start OpenMP
     # Our own progress lines say what is happening; library progress bars only add noise.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # tqdm reads TQDM_* once, when it is first imported (transformers imports it): set before

@@ -284,9 +284,10 @@ class _Server:
 
 def serve(conn, settings: Any, vault: Path | None, factory_spec: str | None) -> None:
     """The child process's entry point."""
-    # OpenMP threads that busy-wait for the cores made query latency spike (p95 1.6 s) with
-    # Kiwi and the embedder in one process: set before anything loads an OpenMP runtime.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Bounded OpenMP spinning: set before anything loads an OpenMP runtime.
+    from studylog.openmp import bound_openmp_spin
+
+    bound_openmp_spin()
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

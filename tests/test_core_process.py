@@ -176,12 +176,12 @@ def test_ask_stream_yields_events_and_stops_when_cancelled(remote):
 
 def test_a_killed_child_fails_pending_calls_clearly_and_restarts(tmp_path, monkeypatch):
     monkeypatch.setenv(FACTORY_ENV, FACTORY)  # the test hook the child reads
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     core = CoreProcess(Settings(), tmp_path / "vault")
     try:
         first = core.ping()
         assert core.call("whoami") == "scripted:vault"
-        assert core.call("env", "OMP_WAIT_POLICY") == "PASSIVE"
+        assert core.call("env", "GOMP_SPINCOUNT") == "100000"  # bounded spin: studylog.openmp
         failure: list[BaseException] = []
 
         def slow():

