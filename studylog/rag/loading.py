@@ -482,4 +482,5 @@ def load_model(
         precision=choice.precision,
         load_seconds=time.perf_counter() - started,
         messages=messages,
+        attn_implementation=model.config._attn_implementation or "sdpa",
     )

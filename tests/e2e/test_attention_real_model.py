@@ -55,13 +55,14 @@ def eager_attentions(model, token_ids: Sequence[int],
     """Per layer `[H, T, T]` float32 from transformers' documented path: an attention
     implementation that returns weights + `output_attentions=True`; SDPA is restored after,
     even when the pass fails."""
+    own = model.config._attn_implementation  # "sdpa", or its single-query variant on CPU
     model.set_attn_implementation(implementation)
     try:
         with torch.inference_mode():
             out = model(torch.tensor([list(token_ids)], device=model.device),
                         output_attentions=True, use_cache=False)
     finally:
-        model.set_attn_implementation("sdpa")
+        model.set_attn_implementation(own)
     return [layer[0].float().cpu().numpy() for layer in out.attentions]
 
 
@@ -168,7 +169,7 @@ def test_capture_follows_the_real_models_grouped_query_attention(
     assert not any(BYTE_LEVEL_GARBAGE.search(label) for label in prompt_labels), prompt_labels
     assert "어텐션" in piece_text(prompt_labels) and "√d_k" in piece_text(prompt_labels)
     assert not any("\ufffd" in label for label in captured.tokens), captured.tokens
-    assert real_model.model.config._attn_implementation == "sdpa"  # restored after the pass
+    assert real_model.model.config._attn_implementation == real_model.attn_implementation  # restored after the pass
 
 
 def test_answer_rows_equal_eager_weights_over_the_same_layer_inputs(
@@ -178,7 +179,7 @@ def test_answer_rows_equal_eager_weights_over_the_same_layer_inputs(
     require_float32(real_model)
     _register_reference()
     reference = eager_attentions(real_model.model, chat.token_ids, REFERENCE_IMPLEMENTATION)
-    assert real_model.model.config._attn_implementation == "sdpa"
+    assert real_model.model.config._attn_implementation == real_model.attn_implementation
 
     # Layer 0 reads the embeddings, the same in every path: the reference is transformers' eager.
     np.testing.assert_allclose(reference[0], eager_reference[0], atol=1e-5)
@@ -213,7 +214,7 @@ def test_layer_matrix_equals_transformers_eager_attention(
     matrix = layer_matrix(real_model.model, chat.token_ids, layer)
     assert matrix.dtype == np.float32 and matrix.shape == eager_reference[layer].shape
     np.testing.assert_allclose(matrix, eager_reference[layer], atol=1e-5)
-    assert real_model.model.config._attn_implementation == "sdpa"
+    assert real_model.model.config._attn_implementation == real_model.attn_implementation
 
 
 def piece_text(labels: Sequence[str]) -> str:
