@@ -124,25 +124,36 @@ class AnswerRecorder:
         self._steps[layer] += 1
         if step >= self._rows.shape[2]:
             return
-        num_heads, head_dim = query.shape[1], query.shape[3]
-        num_kv_heads, key_len = key.shape[1], key.shape[2]
-        groups = num_heads // num_kv_heads
-        row = query[0, :, -1].reshape(num_kv_heads, groups, head_dim).float()
-        # keys [Hkv, Tk, D] @ row^T [Hkv, D, groups] reads the cache in its own layout: 0.45 ms
-        # per layer at 1,200 keys on 2 cores, where row @ keys^T (a transposed operand for
-        # a 6-row product) took 14 ms, which would have doubled the decoding time.
-        scores = torch.matmul(key[0].float(), row.transpose(-1, -2))  # [Hkv, Tk, groups]
-        scores = scores.transpose(-1, -2).reshape(num_heads, key_len)
-        scores.mul_(scaling)
-        if attention_mask is not None:
-            mask = attention_mask[0, :, -1, :key_len]  # [1 or H, Tk]
-            if mask.dtype == torch.bool:
-                scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
-            else:
-                scores.add_(mask.float())
-        weights = torch.softmax(scores, dim=-1)
-        width = min(key_len, self._rows.shape[3])
+        weights = last_row_weights(query, key, attention_mask, scaling)
+        width = min(key.shape[2], self._rows.shape[3])
         torch.from_numpy(self._rows[layer, :, step, :width]).copy_(weights[:, :width])
+
+
+def last_row_weights(
+    query: torch.Tensor, key: torch.Tensor, attention_mask: torch.Tensor | None, scaling: float
+) -> torch.Tensor:
+    """Softmax of the call's last query row over every key, all heads (batch item 0): float32
+    `[H, Tk]`. query `[B, H, Tq, D]`, key `[B, Hkv, Tk, D]` exactly as the layer got them; a
+    regeneration (studylog.attention.regenerate) calls this too, so its rows are these bits."""
+    import torch
+
+    num_heads, head_dim = query.shape[1], query.shape[3]
+    num_kv_heads, key_len = key.shape[1], key.shape[2]
+    groups = num_heads // num_kv_heads
+    row = query[0, :, -1].reshape(num_kv_heads, groups, head_dim).float()
+    # keys [Hkv, Tk, D] @ row^T [Hkv, D, groups] reads the cache in its own layout: 0.45 ms
+    # per layer at 1,200 keys on 2 cores, where row @ keys^T (a transposed operand for
+    # a 6-row product) took 14 ms, which would have doubled the decoding time.
+    scores = torch.matmul(key[0].float(), row.transpose(-1, -2))  # [Hkv, Tk, groups]
+    scores = scores.transpose(-1, -2).reshape(num_heads, key_len)
+    scores.mul_(scaling)
+    if attention_mask is not None:
+        mask = attention_mask[0, :, -1, :key_len]  # [1 or H, Tk]
+        if mask.dtype == torch.bool:
+            scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
+        else:
+            scores.add_(mask.float())
+    return torch.softmax(scores, dim=-1)
 
 
 def _register(own: str) -> str:
