@@ -1164,6 +1164,10 @@ Click to open it in the heatmap</source>
         <translation>롤아웃은 프롬프트 + 답변을 다시 실행해 얻은 것입니다.</translation>
     </message>
     <message>
+        <source>The rollout comes from running the answer's generation again, step by step: its answer rows equal the recorded ones exactly.</source>
+        <translation>롤아웃은 답변 생성을 한 단계씩 다시 실행해 얻은 것이며, 그 답변 행은 기록된 행과 정확히 같습니다.</translation>
+    </message>
+    <message>
         <source>The rollout comes from a replay of prompt + answer, whose answer rows differ from the recorded ones by up to {diff}.</source>
         <translation>롤아웃은 프롬프트 + 답변을 다시 실행해 얻은 것이며, 그 답변 행은 기록된 행과 최대 {diff}만큼 다릅니다.</translation>
     </message>

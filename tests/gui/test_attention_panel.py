@@ -549,3 +549,12 @@ def test_the_rollout_caption_says_it_comes_from_a_replay(qtbot, panel):
     assert "replay" not in panel.caption()  # a layer's rows: recorded, exact
     panel.selector.set_choice(LAYERS - 1, "rollout")
     assert "replay of prompt + answer" in panel.caption() and "0.012" in panel.caption()
+
+
+def test_a_regenerated_rollout_says_it_is_the_computation_that_answered(qtbot, panel):
+    capture = make_capture()
+    capture.fidelity = Fidelity(0.0, True, "recorded", 0.0, True)  # regenerate_attention's figure
+    shown_capture(panel, qtbot, capture)
+    panel.selector.set_choice(LAYERS - 1, "rollout")
+    assert "generation again, step by step" in panel.caption()
+    assert "equal the recorded ones exactly" in panel.caption()

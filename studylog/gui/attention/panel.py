@@ -372,5 +372,8 @@ def replay_note(fidelity) -> str:
     """One sentence on the replay behind the prompt × prompt views (the rollout)."""
     if fidelity is None or fidelity.replay_max_abs_diff is None:
         return tr("The rollout comes from a replay of prompt + answer.")
+    if fidelity.replay_max_abs_diff == 0.0 and fidelity.replay_tokens_match:
+        return tr("The rollout comes from running the answer's generation again, step by step: its "
+                  "answer rows equal the recorded ones exactly.")
     return tr("The rollout comes from a replay of prompt + answer, whose answer rows differ from the "
               "recorded ones by up to {diff}.").format(diff=f"{fidelity.replay_max_abs_diff:.2g}")
