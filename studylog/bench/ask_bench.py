@@ -107,15 +107,17 @@ def chain_overhead(chain, loaded, new_tokens: int,
         started = time.perf_counter()
         answer = next(e.answer for e in chain.stream(question, today=TODAY) if e.kind == "done")
         chain_seconds = time.perf_counter() - started
-        raw_seconds = _raw_generate_seconds(loaded, answer.prompt_token_ids, new_tokens)
+        # As many tokens as the chain's answer has: the chain may end before `new_tokens` (its
+        # loop stop), and comparing times of different lengths measured nothing.
+        raw_seconds = _raw_generate_seconds(loaded, answer.prompt_token_ids, answer.new_tokens)
         results.append((chain_seconds, raw_seconds, answer))
     chain_seconds, raw_seconds, answer = min(results, key=lambda r: r[0])
-    raw_seconds = min(r[1] for r in results)
+    raw_seconds = min(r[1] for r in results if r[2].new_tokens == answer.new_tokens)
     return {
         "prompt_tokens": answer.prompt_tokens,
         "new_tokens": answer.new_tokens,
         "chain_tokens_per_s": round(answer.new_tokens / chain_seconds, 2),
-        "raw_generate_tokens_per_s": round(new_tokens / raw_seconds, 2),
+        "raw_generate_tokens_per_s": round(answer.new_tokens / raw_seconds, 2),
         "chain_overhead_pct": round(100 * (chain_seconds - raw_seconds) / raw_seconds, 1),
         "seconds_to_first_token": round(answer.seconds_to_first_token, 2),
         "peak_rss_mb": _peak_rss_mb(),

@@ -1,7 +1,8 @@
 """`studylog bench attention`: what recording the answer's attention while generating costs
-(time and memory beside the same generation without it), what the replay capture costs, and
-how far the replay's answer rows are from the recorded ones, for the default model on this
-machine's device, at 1,024 prompt + 256 answer tokens.
+(time and memory beside the same generation without it), what the capture behind the prompt
+views costs (the answer's generation run again step by step, studylog.attention.regenerate) and
+how far its answer rows are from the recorded ones, for the default model on this machine's
+device, at 1,024 prompt + 256 answer tokens.
 
 The run forces 256 tokens with `min_new_tokens`, which masks end-of-turn in generation's logits:
 wherever end-of-turn was the argmax, the generated token is not, so `replay_predicts_the_answer`
@@ -57,8 +58,10 @@ def _prompt_ids(tokenizer, fixtures: Path, length: int) -> list[int]:
 def bench_attention(args: argparse.Namespace) -> dict:
     import torch
 
-    from studylog.attention import capture_attention
     from studylog.attention.record import AnswerRecorder
+    from studylog.attention.regenerate import regenerate_attention
+    from studylog.rag.int8 import decoding_in_int4
+    from studylog.rag.kv_cache import GrowingCache
     from studylog.config import load_settings
     from studylog.service import StudyLogService
 
@@ -76,11 +79,12 @@ def bench_attention(args: argparse.Namespace) -> dict:
     inputs = torch.tensor([prompt], device=device)
 
     def generate() -> list[int]:
-        with torch.inference_mode():
+        # As the app decodes (studylog.rag.generation): 4-bit decoding steps, growing KV cache.
+        with torch.inference_mode(), decoding_in_int4():
             output = loaded.model.generate(
                 inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
                 max_new_tokens=args.answer_tokens, min_new_tokens=args.answer_tokens,
-                pad_token_id=loaded.tokenizer.eos_token_id)
+                pad_token_id=loaded.tokenizer.eos_token_id, cache=GrowingCache())
         return output[0].tolist()
 
     # Warm-up: the first generation after loading pays one-time costs (allocations, kernel
@@ -104,8 +108,8 @@ def bench_attention(args: argparse.Namespace) -> dict:
     layers, heads, total = config.num_hidden_layers, config.num_attention_heads, len(token_ids)
     with _PeakRss() as memory:
         started = time.perf_counter()
-        capture = capture_attention(loaded.model, loaded.tokenizer, recorded_ids, len(prompt), rollout=True,
-                                    model_name=loaded.name, recorded=recorded)
+        capture = regenerate_attention(loaded.model, loaded.tokenizer, recorded_ids, len(prompt),
+                                       rollout=True, model_name=loaded.name, recorded=recorded)
         capture_seconds = time.perf_counter() - started
     return {
         "model": loaded.name,
