@@ -60,9 +60,9 @@ def bench_attention(args: argparse.Namespace) -> dict:
 
     from studylog.attention.record import AnswerRecorder
     from studylog.attention.regenerate import regenerate_attention
+    from studylog.config import load_settings
     from studylog.rag.int8 import decoding_in_int4
     from studylog.rag.kv_cache import GrowingCache
-    from studylog.config import load_settings
     from studylog.service import StudyLogService
 
     fixtures = fixtures_vault(args.fixtures)
