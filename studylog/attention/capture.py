@@ -253,6 +253,24 @@ def capture_attention(
         fidelity = Fidelity(None, tokens_match, "replay")
     else:
         fidelity = Fidelity(0.0, True, "recorded", replay_diff, tokens_match)
+    return build_capture(model, tokenizer, ids, prompt_len, answer_rows, spans, running,
+                         full_layers, fidelity, model_name)
+
+
+def build_capture(
+    model: PreTrainedModel,
+    tokenizer: Tokenizer,
+    ids: list[int],
+    prompt_len: int,
+    answer_rows: np.ndarray,
+    spans: Sequence[Span],
+    rollout: np.ndarray | None,
+    full_layers: dict[int, np.ndarray],
+    fidelity: Fidelity,
+    model_name: str | None = None,
+) -> AttentionCapture:
+    """An `AttentionCapture` of `ids` with its token labels, from what a capture pass kept."""
+    num_layers, num_heads, num_kv_heads = _attention_shape(model)
     pieces = piece_units(tokenizer, ids)
     return AttentionCapture(
         model_name=model_name or getattr(model, "name_or_path", "") or type(model).__name__,
@@ -266,7 +284,7 @@ def capture_attention(
         spans=list(spans),
         pieces=pieces,
         special=special_flags(tokenizer, ids),
-        rollout=running,
+        rollout=rollout,
         full_layers=full_layers,
         fidelity=fidelity,
     )

@@ -158,15 +158,39 @@ def last_row_weights(
 
 def _register(own: str) -> str:
     """Register `studylog_record_<own>` (and its mask: the one `own` uses) once; return the name."""
+    return register_wrapping(RECORD_PREFIX, own, _record_attention_forward)
+
+
+def register_wrapping(prefix: str, own: str, forward: Callable[..., tuple]) -> str:
+    """Register `forward` as attention implementation `prefix + own`, with the mask function
+    `own` uses, once; return the name."""
     from transformers import AttentionInterface
     from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS
 
-    name = RECORD_PREFIX + own
+    name = prefix + own
     if name not in AttentionInterface._global_mapping:
-        AttentionInterface.register(name, _record_attention_forward)
+        AttentionInterface.register(name, forward)
     if name not in ALL_MASK_ATTENTION_FUNCTIONS._global_mapping:
         ALL_MASK_ATTENTION_FUNCTIONS.register(name, ALL_MASK_ATTENTION_FUNCTIONS[own])
     return name
+
+
+def own_attention_then(
+    original: Callable[..., tuple],
+    module: torch.nn.Module,
+    args: tuple,
+    kwargs: dict,
+    then: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None, float], None],
+) -> tuple[torch.Tensor, None]:
+    """Run the model's own attention `original(module, query, key, value, mask, ...)` unchanged,
+    then `then(query, key, mask, scaling)` on the very tensors it got; its output is returned."""
+    query, key, value, attention_mask, *rest = args
+    output, _ = original(module, query, key, value, attention_mask, *rest, **kwargs)
+    scaling = kwargs.get("scaling")
+    if not isinstance(scaling, float):
+        scaling = query.shape[-1] ** -0.5
+    then(query, key, attention_mask, scaling)
+    return output, None
 
 
 def _own_attention(module: torch.nn.Module, own: str) -> Callable[..., tuple]:
@@ -181,23 +205,13 @@ def _own_attention(module: torch.nn.Module, own: str) -> Callable[..., tuple]:
     return eager
 
 
-def _record_attention_forward(
-    module: torch.nn.Module,
-    query: torch.Tensor,
-    key: torch.Tensor,
-    value: torch.Tensor,
-    attention_mask: torch.Tensor | None,
-    *args: object,
-    **kwargs: object,
-) -> tuple[torch.Tensor, None]:
+def _record_attention_forward(module: torch.nn.Module, *args: object, **kwargs: object) -> tuple:
     """The model's own attention, unchanged, plus the weights of the last query row recorded."""
     recorder, layer, original = _RECORDING[id(module)]
-    output, _ = original(module, query, key, value, attention_mask, *args, **kwargs)
-    scaling = kwargs.get("scaling")
-    if not isinstance(scaling, float):
-        scaling = query.shape[-1] ** -0.5
-    recorder._take(layer, query, key, attention_mask, scaling)
-    return output, None
+    return own_attention_then(
+        original, module, args, kwargs,
+        lambda query, key, mask, scaling: recorder._take(layer, query, key, mask, scaling),
+    )
 
 
 class RecordedAnswers:

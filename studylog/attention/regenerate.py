@@ -36,10 +36,16 @@ from studylog.attention.capture import (
     _chunked_weights,
     _Pass,
     attention_implementation,
+    build_capture,
 )
 from studylog.attention.fidelity import Fidelity
-from studylog.attention.record import _own_attention, last_row_weights
-from studylog.attention.tokens import Span, Tokenizer, piece_units, special_flags, token_labels
+from studylog.attention.record import (
+    _own_attention,
+    last_row_weights,
+    own_attention_then,
+    register_wrapping,
+)
+from studylog.attention.tokens import Span, Tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -127,7 +133,7 @@ def regenerate_attention(
     predicted: list[int] = []
     modules = _attention_modules(model)
     own = model.config.get_text_config()._attn_implementation or "sdpa"
-    name = _register(own)
+    name = register_wrapping(PREFIX, own, _regenerate_attention_forward)
     original = _own_attention(modules[0], own)
     with _LOCK:
         if any(id(module) in _ACTIVE for module in modules):
@@ -164,52 +170,13 @@ def regenerate_attention(
         diff = float(np.abs(answer_rows.astype(np.float32) - recorded.astype(np.float32)).max())
         fidelity = Fidelity(0.0, True, "recorded", diff, tokens_match)
         kept = recorded
-    pieces = piece_units(tokenizer, ids)
-    return AttentionCapture(
-        model_name=model_name or getattr(model, "name_or_path", "") or type(model).__name__,
-        token_ids=ids,
-        tokens=token_labels(pieces),
-        prompt_len=prompt_len,
-        num_layers=num_layers,
-        num_heads=num_heads,
-        num_kv_heads=num_kv_heads,
-        answer_rows=kept,
-        spans=list(spans),
-        pieces=pieces,
-        special=special_flags(tokenizer, ids),
-        rollout=running,
-        full_layers=full_layers,
-        fidelity=fidelity,
-    )
+    return build_capture(model, tokenizer, ids, prompt_len, kept, spans, running, full_layers,
+                         fidelity, model_name)
 
 
-def _register(own: str) -> str:
-    """Register `studylog_regenerate_<own>` (with `own`'s mask function) once; return the name."""
-    from transformers import AttentionInterface
-    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS
-
-    name = PREFIX + own
-    if name not in AttentionInterface._global_mapping:
-        AttentionInterface.register(name, _regenerate_attention_forward)
-    if name not in ALL_MASK_ATTENTION_FUNCTIONS._global_mapping:
-        ALL_MASK_ATTENTION_FUNCTIONS.register(name, ALL_MASK_ATTENTION_FUNCTIONS[own])
-    return name
-
-
-def _regenerate_attention_forward(
-    module: torch.nn.Module,
-    query: torch.Tensor,
-    key: torch.Tensor,
-    value: torch.Tensor,
-    attention_mask: torch.Tensor | None,
-    *args: object,
-    **kwargs: object,
-) -> tuple[torch.Tensor, None]:
+def _regenerate_attention_forward(module: torch.nn.Module, *args: object, **kwargs: object) -> tuple:
     """The model's own attention, unchanged, and the weights of the call's rows handed on."""
     layer, original, hook = _ACTIVE[id(module)]
-    output, _ = original(module, query, key, value, attention_mask, *args, **kwargs)
-    scaling = kwargs.get("scaling")
-    if not isinstance(scaling, float):
-        scaling = query.shape[-1] ** -0.5
-    hook(layer, query, key, attention_mask, scaling)
-    return output, None
+    return own_attention_then(
+        original, module, args, kwargs, lambda q, k, mask, scale: hook(layer, q, k, mask, scale)
+    )
