@@ -232,3 +232,15 @@ def test_a_ggufs_q4k_groups_become_the_decoding_weights_as_they_are(tmp_path: Pa
     assert ((got - want).abs() <= BF16_RELATIVE * (zero.abs() + 8 * step) + 1e-6).all()
     assert source.groups("model.layers.0.mlp.gate_proj.weight") is None  # float32 in the file
     assert source.groups("model.layers.0.mlp.down_proj.weight") is None  # not in the file
+
+
+def test_without_the_part_packages_the_decoding_weights_are_rounded_instead(tmp_path: Path) -> None:
+    from studylog.rag.catalogue import ModelEntry
+    from studylog.rag.loading import q4k_source
+
+    entry = ModelEntry(key="gone", label="gone", repo_or_source="test", params="1", size_bytes=10,
+                       sha256="0" * 64, packages=["studylog-no-such-part==1.0"])
+    assert entry.bundled
+    with pytest.warns(UserWarning, match="rounded from the float weights"), q4k_source(entry, tmp_path) as q4k:
+        assert q4k is None
+    assert not list(tmp_path.iterdir())  # its temp folder is gone
