@@ -5,8 +5,9 @@ Why only for decoding: a decoding step multiplies one activation row by each wei
 there ATen's int4 kernel (`torch._weight_int4pack_mm_for_cpu`: bfloat16 activations, 4-bit
 weights in groups of 32 along the input, one bfloat16 scale and zero per group) did 35 G
 weights/s on the 2-core AVX-512 CPU against 21.7 G weights/s for the int8 `torch._int_mm`
-(studylog/bench/kernels: `studylog bench kernels`). For a prompt (hundreds of rows) the int8
-kernel is 3x faster and exactly token-independent, so prompts keep `int8-per-token`.
+(one-off timing of 28 gate/up-sized matrices, 2 threads; `studylog bench ask` shows the effect on
+whole decoding steps). For a prompt (hundreds of rows) the int8 kernel is 3x faster and exactly
+token-independent, so prompts keep `int8-per-token`.
 
 The rounding is the 4-bit asymmetric group rounding llama.cpp's Q4_K also uses (w = s*q + m per
 group of 32, q in 0..15). The bundled GGUF's Q4_K tensors are already on such a grid, so for
@@ -55,9 +56,14 @@ def quantize_int4_groups(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     zero = (low + 8 * scale.float()).to(torch.bfloat16)
     levels = torch.round((groups - zero.float()[..., None]) / scale.float()[..., None] + 8)
     levels = levels.clamp_(0, LEVELS).to(torch.uint8).reshape(out_features, in_features)
-    nibbles = (levels[:, ::2] << 4) | levels[:, 1::2]
+    nibbles = _pack_nibbles(levels)
     scales_and_zeros = torch.stack([scale, zero], dim=-1).transpose(0, 1).contiguous()
     return nibbles, scales_and_zeros
+
+
+def _pack_nibbles(levels: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, K] in 0..15 -> uint8 [N, K/2], even column in the high half."""
+    return ((levels[:, ::2] << 4) | levels[:, 1::2]).contiguous()
 
 
 def unpack_nibbles(nibbles: torch.Tensor) -> torch.Tensor:
@@ -122,9 +128,8 @@ class Q4KSource:
         low = (dmin * m.astype(np.float32)).reshape(out_features, -1)
         qs = blocks[:, 16:].reshape(-1, 4, 32)  # 4 chunks of 64: low nibbles, then high
         levels = np.stack([qs & 0x0F, qs >> 4], axis=2).reshape(out_features, in_features)
-        levels = torch.from_numpy(np.ascontiguousarray(levels))
-        nibbles = (levels[:, ::2] << 4) | levels[:, 1::2]
+        nibbles = _pack_nibbles(torch.from_numpy(np.ascontiguousarray(levels)))
         scale_t = torch.from_numpy(scale)
         zero = 8 * scale_t - torch.from_numpy(low)
         scales_and_zeros = torch.stack([scale_t, zero], dim=-1).transpose(0, 1)
-        return nibbles.contiguous(), scales_and_zeros.to(torch.bfloat16).contiguous()
+        return nibbles, scales_and_zeros.to(torch.bfloat16).contiguous()

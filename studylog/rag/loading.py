@@ -362,7 +362,7 @@ def q4k_source(entry: ModelEntry, cache_dir: Path) -> Iterator[int4.Q4KSource | 
 
 
 def _int8_per_token_model(
-    folder: Path, cache_dir: Path, progress: Progress, entry: ModelEntry | None = None
+    folder: Path, cache_dir: Path, progress: Progress, entry: ModelEntry
 ) -> PreTrainedModel:
     """The int8-per-token model of `folder`: read from its stored copy (a few seconds), or
     quantised once from the float weights and stored (~30 s for the 1.5B on 2 cores); a bundled
@@ -379,11 +379,8 @@ def _int8_per_token_model(
     model = AutoModelForCausalLM.from_pretrained(
         folder, dtype="auto", attn_implementation="sdpa", local_files_only=True
     )
-    if entry is None:
-        int8.quantize_int8_per_token(model)
-    else:
-        with q4k_source(entry, cache_dir) as q4k:
-            int8.quantize_int8_per_token(model, q4k)
+    with q4k_source(entry, cache_dir) as q4k:  # None unless a bundled GGUF
+        int8.quantize_int8_per_token(model, q4k)
     try:
         int8.save_quantized(model, stored, folder)
     except OSError as exc:  # a full or read-only cache costs the next start time, not this answer
