@@ -439,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", choices=["none", "llama-cpp"], default="none",
                    help="ask bench: also run llama.cpp on the same GGUF and prompt, side by side "
                    "(needs the bench extra)")
+    p.add_argument("--baseline-answers", type=int, default=8, metavar="N",
+                   help="ask bench with a baseline: real answers both engines decode, token by "
+                   "token and with prompt-lookup drafts (default 8; 0 skips)")
     p.add_argument("--weeks", default="", help="review bench: dates, one per week (default 2026-10-14,2026-10-21,2026-11-04)")
     p.add_argument("--recheck", metavar="RUN.json", help="review bench: re-apply the checks to a recorded run")
     p.add_argument("--prompt-tokens", type=int, default=1024, help="attention bench (default 1024)")

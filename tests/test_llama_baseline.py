@@ -34,15 +34,27 @@ FAKE_LLAMA_CPP = textwrap.dedent('''
     _counters = {"n_p_eval": 0, "n_eval": 0}
 
     class Llama:
-        def __init__(self, model_path, n_ctx, n_threads, n_threads_batch, verbose):
+        evals = []  # every eval's token count, for the answers' steps
+
+        def __init__(self, model_path, n_ctx, n_threads, n_threads_batch, verbose, logits_all=False):
             assert model_path.endswith("fake.gguf") and n_threads == n_threads_batch == 3
             assert n_ctx >= 7 + 5
             self.n_tokens = 0
             self.ctx = object()
+            self.logits_all = logits_all
+            self.scores = [None] * n_ctx
 
         def eval(self, tokens):
             _counters["n_p_eval" if len(tokens) > 1 else "n_eval"] += len(tokens)
+            Llama.evals.append(len(tokens))
+            for offset, token in enumerate(tokens):  # its greedy choice: the next integer
+                row = [0.0] * 200
+                row[(token + 1) % 200] = 1.0
+                self.scores[self.n_tokens + offset] = row
             self.n_tokens += len(tokens)
+
+        def close(self):
+            pass
 
         def sample(self, top_k, temp, repeat_penalty):
             assert (top_k, temp) == (1, 0.0)
@@ -89,6 +101,29 @@ def test_llama_cpp_child_runs_the_prompt_then_greedy_steps_and_reports_json(tmp_
     assert figures.prefill_tokens_per_s > 0 and figures.decode_tokens_per_s > 0
     # The child's own peak, not the parent's carried over fork and exec.
     assert 0 < figures.peak_rss_mb < parent_peak_mb - 300
+
+
+def test_llama_cpp_decodes_real_answers_token_by_token_and_with_the_same_drafts(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    (tmp_path / "llama_cpp.py").write_text(FAKE_LLAMA_CPP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "llama_cpp", raising=False)
+    fake = importlib.import_module("llama_cpp")
+    # The prompt already holds the answer (1, 2, 3 -> 4, 5, ...): drafts the model agrees with.
+    answers = [{"prompt_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3], "new_tokens": 7}]
+
+    figures = llama_baseline._llama_cpp_answers(tmp_path / "fake.gguf", answers, 3)
+
+    steps = [count for count in fake.Llama.evals if count < 12]  # not the prompt's evals
+    plain, drafted = steps[:6], steps[6:]
+    assert plain == [1] * 6  # token by token: the 6 tokens after the first
+    # The last token + drafts 5, 6, 7 (all kept, and 8 chosen), then + 9, 1, 2 after (6, 7, 8):
+    # 9 kept, and 10 chosen, which makes 7.
+    assert drafted == [4, 4]
+    assert figures["plain"]["tokens"] == figures["drafted"]["tokens"] == 6
+    assert figures["drafted"]["answers"] == 1 and figures["plain"]["tokens_per_s"] > 0
 
 
 def test_a_failing_child_raises_with_its_error(tmp_path, monkeypatch):
@@ -145,6 +180,22 @@ def test_ratios_are_studylog_over_llama_cpp_and_targets_are_checked():
     assert "885-token prompt, 64 greedy tokens, 2 threads" in table
     assert any(line.split() == ["decode", "(tok/s)", "8", "10", "0.8x"] for line in table.splitlines())
     assert "NOT met: prefill_ratio >= 1.0" in table
+
+
+def test_real_answers_are_compared_as_shipped_and_like_for_like():
+    def answers(plain: float, drafted: float) -> dict:
+        return {mode: {"answers": 8, "tokens": 400, "seconds": 1.0, "tokens_per_s": rate}
+                for mode, rate in (("plain", plain), ("drafted", drafted))}
+
+    baseline = compare(_figures("studylog", answers=answers(15.0, 21.0)),
+                       _figures("llama-cpp", answers=answers(25.0, 35.0)))
+
+    assert baseline["ratios"]["answers_decode"] == {
+        "shipped_vs_llama_cpp": 0.84, "plain_vs_plain": 0.6, "drafted_vs_drafted": 0.6}
+    assert baseline["targets_met"]["answers decode, shipped vs llama.cpp >= 0.75"] is True
+    table = baseline_table(baseline)
+    assert "decoding 8 real answers (400 tokens after the first)" in table
+    assert "shipped_vs_llama_cpp: 0.84x" in table
 
 
 def test_a_zero_figure_gives_no_ratio_rather_than_a_crash():

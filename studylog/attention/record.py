@@ -16,8 +16,10 @@ views that need every prompt row (the rollout), and is checked against the recor
 How: for the duration of `recording()` the model's configs name an attention implementation
 registered here. It calls the model's own implementation (SDPA or eager) with the arguments it
 was given, so the answer is bit for bit what it would have been, and beside it computes the
-softmax of the last query row of the call: for the prefill that is the last prompt token, whose
-row produced answer token 0; for decoding step `n` it is the row that produced token `n`.
+softmax of the call's query rows that chose answer tokens: for the prefill its last row (the
+last prompt token's, which chose answer token 0); for a decoding step every row, the last
+token's and its drafts' (studylog.rag.decoding). A row at position `prompt_len - 1 + a` goes to
+slot `a`, so a rejected draft's slot is overwritten by the step that computes it again.
 
 Memory is bounded by the answer: float16 `[L, H, max_new_tokens, prompt_len + max_new_tokens]`
 allocated once (Qwen2.5-1.5B, 1,024 + 256 tokens: 28*12*256*1280*2 B = 220 MB, the same as the
@@ -69,12 +71,12 @@ class AnswerRecorder:
         self._rows = np.zeros(
             (num_layers, num_heads, max_new_tokens, prompt_len + max_new_tokens), np.float16
         )
-        self._steps = [0] * num_layers  # calls seen per layer: call n produced answer token n
+        self._filled = [0] * num_layers  # per layer: slots 0.. written (a row's slot: its token)
 
     @property
     def recorded_tokens(self) -> int:
         """Answer tokens whose rows were recorded in every layer."""
-        return min(self._steps)
+        return min(self._filled)
 
     @contextmanager
     def recording(self) -> Iterator[None]:
@@ -114,45 +116,68 @@ class AnswerRecorder:
         attention_mask: torch.Tensor | None,
         scaling: float,
     ) -> None:
-        """Softmax of the call's last query row, all heads (batch item 0), into the buffer.
+        """Softmax of the call's answer-producing query rows, all heads (batch item 0), into the
+        buffer. query `[B, H, Tq, D]`, key `[B, Hkv, Tk, D]` exactly as the layer got them.
 
-        query `[B, H, Tq, D]`, key `[B, Hkv, Tk, D]` exactly as the layer's attention got them.
+        A row's slot follows from its position (the call's rows are the last Tq of the keys):
+        the prefill fills slot 0 with its last row; a decoding step with drafts fills one slot
+        per row, and a rejected draft's slot is written again by the step that redoes it.
         """
         import torch
 
-        step = self._steps[layer]
-        self._steps[layer] += 1
-        if step >= self._rows.shape[2]:
+        rows, key_len = query.shape[2], key.shape[2]
+        first_slot = key_len - rows - (self.prompt_len - 1)  # slot of the call's first row
+        first_row = max(0, -first_slot)
+        if first_row >= rows:
             return
-        weights = last_row_weights(query, key, attention_mask, scaling)
-        width = min(key.shape[2], self._rows.shape[3])
-        torch.from_numpy(self._rows[layer, :, step, :width]).copy_(weights[:, :width])
+        weights = row_weights(query, key, attention_mask, scaling, first_row)  # [H, R, Tk]
+        low = first_slot + first_row
+        high = min(first_slot + rows, self._rows.shape[2])
+        self._filled[layer] = max(self._filled[layer], first_slot + rows)
+        if low >= high:
+            return
+        width = min(key_len, self._rows.shape[3])
+        torch.from_numpy(self._rows[layer, :, low:high, :width]).copy_(
+            weights[:, : high - low, :width]
+        )
 
 
-def last_row_weights(
-    query: torch.Tensor, key: torch.Tensor, attention_mask: torch.Tensor | None, scaling: float
+def row_weights(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    first_row: int = -1,
 ) -> torch.Tensor:
-    """Softmax of the call's last query row over every key, all heads (batch item 0): float32
-    `[H, Tk]`. query `[B, H, Tq, D]`, key `[B, Hkv, Tk, D]` exactly as the layer got them; a
-    regeneration (studylog.attention.regenerate) calls this too, so its rows are these bits."""
+    """Softmax of the call's query rows `first_row`.. (default: the last) over every key, all
+    heads (batch item 0): float32 `[H, R, Tk]`. query `[B, H, Tq, D]`, key `[B, Hkv, Tk, D]`
+    exactly as the layer got them; the rows are the last Tq positions of the keys, causal among
+    themselves when no mask is given. A regeneration (studylog.attention.regenerate) calls this
+    with the same calls and rows, so its rows are these bits."""
     import torch
 
-    num_heads, head_dim = query.shape[1], query.shape[3]
+    num_heads, num_rows, head_dim = query.shape[1], query.shape[2], query.shape[3]
     num_kv_heads, key_len = key.shape[1], key.shape[2]
+    first_row = first_row % num_rows
+    rows = num_rows - first_row
     groups = num_heads // num_kv_heads
-    row = query[0, :, -1].reshape(num_kv_heads, groups, head_dim).float()
-    # keys [Hkv, Tk, D] @ row^T [Hkv, D, groups] reads the cache in its own layout: 0.45 ms
-    # per layer at 1,200 keys on 2 cores, where row @ keys^T (a transposed operand for
+    chosen = query[0, :, first_row:].reshape(num_kv_heads, groups * rows, head_dim).float()
+    # keys [Hkv, Tk, D] @ rows^T [Hkv, D, G*R] reads the cache in its own layout: 0.45 ms
+    # per layer at 1,200 keys on 2 cores, where rows @ keys^T (a transposed operand for
     # a 6-row product) took 14 ms, which would have doubled the decoding time.
-    scores = torch.matmul(key[0].float(), row.transpose(-1, -2))  # [Hkv, Tk, groups]
-    scores = scores.transpose(-1, -2).reshape(num_heads, key_len)
+    scores = torch.matmul(key[0].float(), chosen.transpose(-1, -2))  # [Hkv, Tk, G*R]
+    scores = scores.transpose(-1, -2).reshape(num_heads, rows, key_len)
     scores.mul_(scaling)
     if attention_mask is not None:
-        mask = attention_mask[0, :, -1, :key_len]  # [1 or H, Tk]
+        mask = attention_mask[0, :, first_row:, :key_len]  # [1 or H, R, Tk]
         if mask.dtype == torch.bool:
             scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
         else:
             scores.add_(mask.float())
+    elif rows > 1:
+        position = torch.arange(key_len - rows, key_len, device=scores.device)[:, None]
+        future = torch.arange(key_len, device=scores.device)[None, :] > position  # [R, Tk]
+        scores.masked_fill_(future, torch.finfo(scores.dtype).min)
     return torch.softmax(scores, dim=-1)
 
 

@@ -6,17 +6,17 @@ its own single-query attention, and float32 sums in another order flip int8 roun
 on 5 real answers of the 1.5B: the one-pass replay's answer rows were 0.13-0.32 away from the
 recorded ones and predicted the whole answer on 1 of 5.
 
-Here the prompt goes through the model in one call exactly as `generate`'s prefill does, then
-each answer token in a decoding step of its own, with the same KV cache class, the same 4-bit
-decoding path and the model's own attention function, so every layer sees the inputs that
-produced the answer. Beside each call the attention weights of its query rows are computed from
-the very query and key tensors (as `studylog.attention.record` does while answering): every
-prompt row for the rollout and the full layers, one row per decoding step. One more step with
-the answer's last token gives that token's own row, which generation never computed. Every
-step's argmax is checked against the answer's next token.
+Here the answer is decoded again by generation's own loop (studylog.rag.decoding), forced to
+the answer's tokens: the prompt in one call, then the same decoding steps with the same drafts,
+the same KV cache class, the same 4-bit decoding path and the model's own attention function, so
+every layer sees the inputs that produced the answer. Beside each call the attention weights of
+its query rows are computed from the very query and key tensors (as `studylog.attention.record`
+does while answering): every prompt row for the rollout and the full layers, every row of a
+decoding step (a rejected draft's row is overwritten when its position is computed again). One
+more step with the answer's last token gives that token's own row, which generation never
+computed. Every step's greedy choice is checked against the answer.
 
-Cost: about one more generation of the answer (a 1,015-token prefill and one step per answer
-token); memory: the rollout's `[T, T]` float32 head mean per layer until the last step (Qwen2.5-
+Cost: about one more generation of the answer (a 1,015-token prefill and its decoding steps); memory: the rollout's `[T, T]` float32 head mean per layer until the last step (Qwen2.5-
 1.5B, 1,080 tokens: 28 x 4.7 MB), besides the answer rows.
 """
 
@@ -41,9 +41,9 @@ from studylog.attention.capture import (
 from studylog.attention.fidelity import Fidelity
 from studylog.attention.record import (
     _own_attention,
-    last_row_weights,
     own_attention_then,
     register_wrapping,
+    row_weights,
 )
 from studylog.attention.tokens import Span, Tokenizer
 
@@ -82,8 +82,8 @@ def regenerate_attention(
     """
     import torch
 
+    from studylog.rag.decoding import greedy_decode
     from studylog.rag.int8 import decoding_in_int4
-    from studylog.rag.kv_cache import GrowingCache
 
     ids = list(token_ids)
     num_tokens = len(ids)
@@ -106,9 +106,15 @@ def regenerate_attention(
     )
 
     def on_chunk(layer: int, offset: int, start: int, weights: torch.Tensor) -> None:
-        """weights `[H, rows, keys]` of the call's query rows start.. at absolute offset + start."""
+        """weights `[H, rows, keys]` of the call's query rows start.. at absolute offset + start.
+        Rows and keys past the answer (drafts of the last step) are left out: a row within it
+        gives them exactly zero weight."""
         low = offset + start
-        high, keys = low + weights.shape[1], weights.shape[2]
+        high = min(low + weights.shape[1], num_tokens)
+        keys = min(weights.shape[2], num_tokens)
+        if low >= high:
+            return
+        weights = weights[:, : high - low, :keys]
         a_low, a_high = max(low, first), min(high, num_tokens - 1)
         if a_low < a_high:
             answer_rows[layer, :, a_low - first : a_high - first, :keys] = (
@@ -122,15 +128,16 @@ def regenerate_attention(
     def hook(layer: int, query: torch.Tensor, key: torch.Tensor, mask, scaling: float) -> None:
         rows = query.shape[2]
         offset = key.shape[2] - rows
-        if rows > 1 and (rollout or layer in keep):  # a prompt: every row but the last
+        prompt = offset == 0  # the prefill; decoding steps come after it
+        if prompt and rows > 1 and (rollout or layer in keep):  # every prompt row but the last
             step = _Pass(lambda _: (0, rows - 1), lambda lay, s, w: on_chunk(lay, offset, s, w),
                          lambda _: None)
             _chunked_weights(step, layer, query, key, mask, scaling, num_heads // num_kv_heads)
-        # The last row (answer row 0, or a decoding step's only row) exactly as the recorder
-        # computes it while answering: the same bits.
-        on_chunk(layer, offset, rows - 1, last_row_weights(query, key, mask, scaling)[:, None])
+        # The rows that chose answer tokens (the prefill's last, every row of a decoding step)
+        # exactly as the recorder computes them while answering: the same bits.
+        first_row = rows - 1 if prompt else 0
+        on_chunk(layer, offset, first_row, row_weights(query, key, mask, scaling, first_row))
 
-    predicted: list[int] = []
     modules = _attention_modules(model)
     own = model.config.get_text_config()._attn_implementation or "sdpa"
     name = register_wrapping(PREFIX, own, _regenerate_attention_forward)
@@ -141,25 +148,20 @@ def regenerate_attention(
         _ACTIVE.update({id(m): (layer, original, hook) for layer, m in enumerate(modules)})
     device = next(model.parameters()).device
     try:
-        # As `generate` runs it (studylog.rag.generation): the 4-bit decoding path, the growing
-        # cache, an all-ones attention mask and the last position's logits only.
-        with attention_implementation(model, name), torch.inference_mode(), decoding_in_int4():
-            cache = GrowingCache()
-            inputs = torch.tensor([ids[:prompt_len]], device=device)
-            mask = torch.ones_like(inputs)
-            out = model(input_ids=inputs, attention_mask=mask, cache=cache, use_cache=True,
-                        logits_to_keep=1)
-            predicted.append(int(out.logits[0, -1].argmax()))
-            for position in range(prompt_len, num_tokens):
-                mask = torch.ones((1, position + 1), dtype=torch.long, device=device)
-                out = model(input_ids=torch.tensor([[ids[position]]], device=device),
-                            attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-                predicted.append(int(out.logits[0, -1].argmax()))
+        # generate's own loop (studylog.rag.decoding), forced to the answer, then the last
+        # answer token once more for its own row: the same calls with the same rows.
+        with attention_implementation(model, name):
+            answer = ids[prompt_len:]
+            decoded = greedy_decode(model, ids[:prompt_len], len(answer), forced=answer)
+            with torch.inference_mode(), decoding_in_int4():
+                mask = torch.ones((1, num_tokens), dtype=torch.long, device=device)
+                model(input_ids=torch.tensor([ids[-1:]], device=device), attention_mask=mask,
+                      cache=decoded.cache, use_cache=True, logits_to_keep=1)
     finally:
         with _LOCK:
             for module in modules:
                 _ACTIVE.pop(id(module), None)
-    tokens_match = predicted[: num_tokens - prompt_len] == ids[prompt_len:]
+    tokens_match = decoded.matches_forced and decoded.token_ids == answer
     running = None
     for layer in sorted(head_mean):
         running = rollout_step(running, head_mean.pop(layer))

@@ -36,65 +36,66 @@ def _raw_generate_seconds(loaded, prompt_ids: list[int], new_tokens: int) -> flo
     return first_token_s + decode_s
 
 
-def timed_generate(loaded, prompt_ids: list[int], new_tokens: int) -> tuple[float, float, int]:
-    """`generate` as the app calls it (studylog.rag.generation), without the chain around it:
-    (seconds to the first new token, seconds of the other new_tokens - 1 decoding steps, the
-    first new token's id).
+def timed_generate(
+    loaded, prompt_ids: list[int], new_tokens: int, draft_tokens: int | None = None
+) -> tuple[float, float, int]:
+    """The app's decoding loop (studylog.rag.decoding, with its prompt-lookup drafts unless
+    `draft_tokens` says otherwise) for exactly `new_tokens` tokens, without the chain around it:
+    (seconds to the first new token, seconds of the other new_tokens - 1 tokens, the first new
+    token's id).
 
-    The split comes from the streamer's clock, which `generate` calls as each token is chosen,
-    so decoding is timed on its own; a difference of two runs (N tokens minus 1) carried both
-    runs' prefill noise, ~±1 s on a shared 2-core CPU, into ~5 s of decoding."""
-    import torch
-    from transformers.generation.streamers import BaseStreamer
+    The split comes from the clock at each kept token, so decoding is timed on its own; a
+    difference of two runs (N tokens minus 1) carried both runs' prefill noise, ~±1 s on a
+    shared 2-core CPU, into ~5 s of decoding."""
+    from studylog.rag.decoding import DRAFT_TOKENS, greedy_decode
 
-    from studylog.rag.int8 import decoding_in_int4
-    from studylog.rag.kv_cache import GrowingCache
-
-    class Clock(BaseStreamer):
-        def __init__(self) -> None:
-            self.times: list[float] = []
-            self.first_token_id = -1
-
-        def put(self, value) -> None:  # the prompt first, then one call per new token
-            self.times.append(time.perf_counter())
-            if len(self.times) == 2:
-                self.first_token_id = int(value.reshape(-1)[0])
-
-        def end(self) -> None:
-            self.times.append(time.perf_counter())
-
-    inputs = torch.tensor([prompt_ids])
-    clock = Clock()
+    times: list[float] = []
     started = time.perf_counter()
-    with torch.inference_mode(), decoding_in_int4():
-        loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), max_new_tokens=new_tokens,
-                              min_new_tokens=new_tokens, do_sample=False,
-                              pad_token_id=loaded.tokenizer.eos_token_id,
-                              cache=GrowingCache(), streamer=clock)
-    first_token = clock.times[1]
-    return first_token - started, clock.times[-1] - first_token, clock.first_token_id
+    decoded = greedy_decode(
+        loaded.model, prompt_ids, new_tokens, min_new_tokens=new_tokens,
+        on_token=lambda _: times.append(time.perf_counter()),
+        draft_tokens=DRAFT_TOKENS if draft_tokens is None else draft_tokens,
+    )
+    return times[0] - started, times[-1] - times[0], decoded.token_ids[0]
 
 
 OVERHEAD_QUESTION = "어텐션에서 √d_k로 나누는 이유가 뭐였지?"
 
 
-def _overhead(service, new_tokens: int) -> tuple[dict, list[int]]:
-    """Same model, same prompt, same number of new tokens, one process: the LangChain chain
-    (HybridRetriever | prompt | StudyLogChatModel) against `model.generate` alone. Also returns
-    the chain's prompt token ids, which the llama.cpp baseline runs too."""
+def _chain(service, **settings):
+    """The app's answer chain (HybridRetriever | prompt | StudyLogChatModel) without attention
+    recording: raw decoding does not record, and its own cost is what `bench attention`
+    measures (record_overhead_pct)."""
     from studylog.rag.chain import AnswerChain, ChainConfig
     from studylog.rag.retriever import HybridRetriever
     from studylog.search.tokenize import get_tokenizer
 
-    loaded = service.generator()
-    # Attention recording is left out: raw `generate` does not record, and its own cost is
-    # what `bench attention` measures (record_overhead_pct).
-    config = ChainConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens, record_attention=False)
+    config = ChainConfig(record_attention=False, **settings)
     retriever = HybridRetriever(
         search=lambda q, k, today=None: service.search(q, k=k, today=today, per_note=False), k=config.k + 2
     )
-    chain = AnswerChain(retriever, loaded, get_tokenizer("kiwi").tokenize, config)
-    return chain_overhead(chain, loaded, new_tokens)
+    return AnswerChain(retriever, service.generator(), get_tokenizer("kiwi").tokenize, config)
+
+
+def _overhead(service, new_tokens: int) -> tuple[dict, list[int]]:
+    """Same model, same prompt, same number of new tokens, one process: the LangChain chain
+    against the decoding loop alone. Also returns the chain's prompt token ids, which the
+    llama.cpp baseline runs too."""
+    chain = _chain(service, max_new_tokens=new_tokens, min_new_tokens=new_tokens)
+    return chain_overhead(chain, service.generator(), new_tokens)
+
+
+def answer_prompts(service, questions: list[str]) -> list[dict]:
+    """The chain's prompt and its answer's length for each question: what the baseline decodes
+    as real answers (`llama_baseline.measure_answers`)."""
+    chain = _chain(service)
+    answers = []
+    for question in questions:
+        answer = next(e.answer for e in chain.stream(question, today=TODAY) if e.kind == "done")
+        if answer.new_tokens > 1:
+            answers.append({"question": question, "prompt_ids": list(answer.prompt_token_ids),
+                            "new_tokens": answer.new_tokens})
+    return answers
 
 
 def chain_overhead(chain, loaded, new_tokens: int,
@@ -125,9 +126,9 @@ def chain_overhead(chain, loaded, new_tokens: int,
 
 
 def _baseline(entry, work: Path, cache_dir: Path, precision: str, prompt_ids: list[int],
-              new_tokens: int) -> dict:
-    """StudyLog's generator and llama.cpp on the chain's prompt, each in a process of its own,
-    with the thread count torch uses here."""
+              new_tokens: int, answers: list[dict]) -> dict:
+    """StudyLog's generator and llama.cpp on the chain's prompt (and the real `answers`), each
+    in a process of its own, with the thread count torch uses here."""
     import torch
 
     from studylog.bench.llama_baseline import compare, joined_gguf, run_engine
@@ -135,11 +136,13 @@ def _baseline(entry, work: Path, cache_dir: Path, precision: str, prompt_ids: li
     threads = torch.get_num_threads()
     gguf = joined_gguf(entry, work / "baseline")
     try:
-        llama = run_engine("llama-cpp", prompt_ids, new_tokens, threads, work, gguf=gguf)
+        llama = run_engine("llama-cpp", prompt_ids, new_tokens, threads, work, gguf=gguf,
+                           answers=answers)
     finally:
         gguf.unlink(missing_ok=True)  # 1 GB the installed parts rebuild in seconds
     studylog = run_engine("studylog", prompt_ids, new_tokens, threads, work,
-                          model=entry.key, cache_dir=cache_dir, precision=precision)
+                          model=entry.key, cache_dir=cache_dir, precision=precision,
+                          answers=answers)
     return {"engine": "llama-cpp", **compare(studylog, llama)}
 
 
@@ -226,8 +229,11 @@ def bench_ask(args: argparse.Namespace) -> dict:
     figures["precision"] = service.generator().precision
     figures["overhead"], prompt_ids = _overhead(service, args.new_tokens)
     if baseline_entry is not None:
+        questions = [OVERHEAD_QUESTION, "What did I fix on 2026-10-14?"]
+        questions += [q["question"] for q in load_questions() if q.get("answerable", True)]
+        answers = answer_prompts(service, questions[: args.baseline_answers])
         figures["baseline"] = _baseline(baseline_entry, work, cache, figures["precision"],
-                                        prompt_ids, args.new_tokens)
+                                        prompt_ids, args.new_tokens, answers)
     if args.quality:
         figures["quality"] = _quality(service, load_questions(), args.quality)
     if args.precisions:

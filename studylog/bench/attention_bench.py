@@ -56,13 +56,11 @@ def _prompt_ids(tokenizer, fixtures: Path, length: int) -> list[int]:
 
 
 def bench_attention(args: argparse.Namespace) -> dict:
-    import torch
 
     from studylog.attention.record import AnswerRecorder
     from studylog.attention.regenerate import regenerate_attention
     from studylog.config import load_settings
-    from studylog.rag.int8 import decoding_in_int4
-    from studylog.rag.kv_cache import GrowingCache
+    from studylog.rag.decoding import greedy_decode
     from studylog.service import StudyLogService
 
     fixtures = fixtures_vault(args.fixtures)
@@ -75,24 +73,15 @@ def bench_attention(args: argparse.Namespace) -> dict:
         settings.precision = args.precision
     loaded = StudyLogService(settings=settings, vault=vault).generator()
     prompt = _prompt_ids(loaded.tokenizer, fixtures, args.prompt_tokens)
-    device = next(loaded.model.parameters()).device
-    inputs = torch.tensor([prompt], device=device)
 
-    def generate() -> list[int]:
-        # As the app decodes (studylog.rag.generation): 4-bit decoding steps, growing KV cache.
-        with torch.inference_mode(), decoding_in_int4():
-            output = loaded.model.generate(
-                inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
-                max_new_tokens=args.answer_tokens, min_new_tokens=args.answer_tokens,
-                pad_token_id=loaded.tokenizer.eos_token_id, cache=GrowingCache())
-        return output[0].tolist()
+    def generate(count: int = args.answer_tokens) -> list[int]:
+        # The app's decoding loop (studylog.rag.decoding): drafts, 4-bit steps, growing cache.
+        return prompt + greedy_decode(loaded.model, prompt, count, min_new_tokens=count).token_ids
 
     # Warm-up: the first generation after loading pays one-time costs (allocations, kernel
     # set-up) that would be charged to whichever timed run came first (measured: the plain run
     # then looked 27 % slower than the recorded one).
-    with torch.inference_mode():
-        loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
-                              max_new_tokens=4, pad_token_id=loaded.tokenizer.eos_token_id)
+    generate(4)
     with _PeakRss() as plain_memory:
         started = time.perf_counter()
         token_ids = generate()

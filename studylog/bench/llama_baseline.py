@@ -55,6 +55,8 @@ class EngineFigures:
     first_token_id: int
     #: llama.cpp's own counters (llama_perf_context), to cross-check the wall-clock figures.
     perf_counters: dict | None = None
+    #: Decoding real answers (`measure_answers`): {"plain": ..., "drafted": ...}.
+    answers: dict | None = None
 
 
 def require_llama_cpp() -> None:
@@ -95,7 +97,7 @@ def _rates(prompt_tokens: int, new_tokens: int, prefill_s: float, decode_s: floa
 
 def measure_studylog(
     model: str, cache_dir: Path, precision: str, prompt_ids: list[int], new_tokens: int,
-    threads: int,
+    threads: int, answers: list[dict] = (),
 ) -> EngineFigures:
     """The generator exactly as the app loads it (cached conversion, CPU, its precision)."""
     import torch
@@ -107,16 +109,42 @@ def measure_studylog(
     timed_generate(loaded, prompt_ids, _WARM_UP_STEPS)
     # The app's own decoding loop, its first token and its decoding steps timed apart.
     prefill_s, decode_s, first_token_id = timed_generate(loaded, prompt_ids, new_tokens)
+    peak = _peak_rss_mb()
+
+    def decode_seconds(prompt: list[int], count: int, drafts: int) -> float:
+        return timed_generate(loaded, prompt, count, draft_tokens=drafts)[1]
+
     return EngineFigures(
         engine="studylog", load_seconds=round(loaded.load_seconds, 2),
         first_token_seconds=round(prefill_s, 2),
         **_rates(len(prompt_ids), new_tokens, prefill_s, decode_s),
-        peak_rss_mb=_peak_rss_mb(), prompt_tokens=len(prompt_ids), new_tokens=new_tokens,
+        peak_rss_mb=peak, prompt_tokens=len(prompt_ids), new_tokens=new_tokens,
         threads=threads, first_token_id=first_token_id,
+        answers=measure_answers(answers, decode_seconds) if answers else None,
     )
 
 
-def measure_llama_cpp(gguf: Path, prompt_ids: list[int], new_tokens: int, threads: int) -> EngineFigures:
+def measure_answers(answers: list[dict], decode_seconds) -> dict:
+    """Decoding speed over real answers (`{"prompt_ids", "new_tokens"}` each: the chain's prompt
+    and its answer's length), token by token ("plain") and with prompt-lookup drafts
+    ("drafted", studylog.rag.decoding's rule): `decode_seconds(prompt, count, drafts)` times the
+    count - 1 tokens after the first. Answers quote the notes, so drafts help them as they would
+    not help the bench's 64 tokens forced past the answer's end."""
+    from studylog.rag.decoding import DRAFT_TOKENS
+
+    figures = {}
+    for mode, drafts in (("plain", 0), ("drafted", DRAFT_TOKENS)):
+        tokens = sum(answer["new_tokens"] - 1 for answer in answers)
+        seconds = sum(decode_seconds(answer["prompt_ids"], answer["new_tokens"], drafts)
+                      for answer in answers)
+        figures[mode] = {"answers": len(answers), "tokens": tokens, "seconds": round(seconds, 2),
+                         "tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0}
+    return figures
+
+
+def measure_llama_cpp(
+    gguf: Path, prompt_ids: list[int], new_tokens: int, threads: int, answers: list[dict] = (),
+) -> EngineFigures:
     """llama.cpp (llama-cpp-python) on the GGUF itself, greedy, with StudyLog's thread count."""
     import llama_cpp
 
@@ -152,26 +180,67 @@ def measure_llama_cpp(gguf: Path, prompt_ids: list[int], new_tokens: int, thread
         "t_p_eval_ms": round(perf.t_p_eval_ms, 1), "n_p_eval": perf.n_p_eval,
         "t_eval_ms": round(perf.t_eval_ms, 1), "n_eval": perf.n_eval,
     }
+    peak = _peak_rss_mb()
+    llm.close()  # its context and KV cache; the answers get a logits_all one
     return EngineFigures(
         engine="llama-cpp", load_seconds=round(load_s, 2),
         first_token_seconds=round(prefill_s, 2),
         **_rates(len(prompt_ids), new_tokens, prefill_s, decode_s),
-        peak_rss_mb=_peak_rss_mb(), prompt_tokens=len(prompt_ids), new_tokens=new_tokens,
+        peak_rss_mb=peak, prompt_tokens=len(prompt_ids), new_tokens=new_tokens,
         threads=threads, first_token_id=first_token_id, perf_counters=counters,
+        answers=_llama_cpp_answers(gguf, answers, threads) if answers else None,
     )
+
+
+def _llama_cpp_answers(gguf: Path, answers: list[dict], threads: int) -> dict:
+    """`measure_answers` for llama.cpp: each step evaluates the last token and the same
+    prompt-lookup drafts StudyLog would use, reads every row's logits (`logits_all`), keeps the
+    drafts its greedy choice agrees with, and rolls its KV cache back to them (llama-cpp-python's
+    `eval` removes the cache past `n_tokens`, as its own speculative decoding does)."""
+    import llama_cpp
+    import numpy as np
+
+    from studylog.rag.decoding import drafts_for
+
+    longest = max(len(a["prompt_ids"]) + a["new_tokens"] for a in answers)
+    llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=longest + 8, n_threads=threads,
+                          n_threads_batch=threads, logits_all=True, verbose=False)
+
+    def decode_seconds(prompt: list[int], count: int, drafts: int) -> float:
+        llm.reset()
+        llm.eval(prompt)
+        sequence = [*prompt, int(np.argmax(llm.scores[len(prompt) - 1]))]
+        started = time.perf_counter()
+        while len(sequence) - len(prompt) < count:
+            proposed = drafts_for(sequence, (), drafts)
+            llm.n_tokens = len(sequence) - 1  # every token but the last is in the cache
+            llm.eval([sequence[-1], *proposed])
+            chosen = np.argmax(llm.scores[len(sequence) - 1 : len(sequence) + len(proposed)], axis=-1)
+            kept = 0
+            while kept < len(proposed) and proposed[kept] == chosen[kept]:
+                kept += 1
+            sequence += [int(t) for t in chosen[: kept + 1]]
+        return time.perf_counter() - started
+
+    return measure_answers(answers, decode_seconds)
 
 
 def run_engine(
     engine: str, prompt_ids: list[int], new_tokens: int, threads: int, work: Path,
     *, gguf: Path | None = None, model: str = "", cache_dir: Path | None = None,
-    precision: str = "",
+    precision: str = "", answers: list[dict] = (),
 ) -> EngineFigures:
-    """Measure `engine` in a fresh child process and return its figures."""
+    """Measure `engine` in a fresh child process and return its figures. `answers`: real
+    answers to decode too (`measure_answers`)."""
     ids_file = Path(work) / "baseline-prompt-ids.json"
     ids_file.write_text(json.dumps(prompt_ids))
     command = [sys.executable, "-m", "studylog.bench.llama_baseline", engine,
                "--prompt-ids-file", str(ids_file), "--new-tokens", str(new_tokens),
                "--threads", str(threads)]
+    if answers:
+        answers_file = Path(work) / "baseline-answers.json"
+        answers_file.write_text(json.dumps(list(answers)))
+        command += ["--answers-file", str(answers_file)]
     if engine == "llama-cpp":
         command += ["--gguf", str(gguf)]
     else:
@@ -203,6 +272,18 @@ def compare(studylog: EngineFigures, llama: EngineFigures) -> dict:
         f"first_token_s <= {MAX_FIRST_TOKEN_S}": studylog.first_token_seconds <= MAX_FIRST_TOKEN_S,
         f"cached_load_s <= {MAX_CACHED_LOAD_S}": studylog.load_seconds <= MAX_CACHED_LOAD_S,
     }
+    if studylog.answers and llama.answers:
+        ours, theirs = studylog.answers, llama.answers
+        ratios["answers_decode"] = {
+            # What a user sees: StudyLog as shipped against llama.cpp as llama-bench, Ollama and
+            # LM Studio run it by default (token by token).
+            "shipped_vs_llama_cpp": _ratio(ours["drafted"]["tokens_per_s"], theirs["plain"]["tokens_per_s"]),
+            "plain_vs_plain": _ratio(ours["plain"]["tokens_per_s"], theirs["plain"]["tokens_per_s"]),
+            "drafted_vs_drafted": _ratio(ours["drafted"]["tokens_per_s"], theirs["drafted"]["tokens_per_s"]),
+        }
+        targets[f"answers decode, shipped vs llama.cpp >= {MIN_DECODE_RATIO}"] = (
+            (ratios["answers_decode"]["shipped_vs_llama_cpp"] or 0) >= MIN_DECODE_RATIO
+        )
     return {
         "studylog": asdict(studylog), "llama_cpp": asdict(llama), "ratios": ratios,
         "same_first_token": studylog.first_token_id == llama.first_token_id,
@@ -225,6 +306,15 @@ def baseline_table(baseline: dict) -> str:
              f"{studylog['threads']} threads"]
     lines += ["  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i])
                         for i, cell in enumerate(row)) for row in rows]
+    if "answers_decode" in ratios:
+        ours, theirs = studylog["answers"], llama["answers"]
+        lines.append(f"decoding {ours['plain']['answers']} real answers ({ours['plain']['tokens']} "
+                     f"tokens after the first), tok/s:")
+        for mode in ("plain", "drafted"):
+            lines.append(f"  {mode:8s} StudyLog {ours[mode]['tokens_per_s']:g}  "
+                         f"llama.cpp {theirs[mode]['tokens_per_s']:g}")
+        lines += [f"  {name}: {value:g}x" for name, value in ratios["answers_decode"].items()
+                  if value is not None]
     lines += [f"{'met' if met else 'NOT met'}: {target}"
               for target, met in baseline["targets_met"].items()]
     return "\n".join(lines)
@@ -241,17 +331,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="", help="studylog: the generator")
     parser.add_argument("--cache-dir", type=Path, help="studylog: the model cache")
     parser.add_argument("--precision", default="", help="studylog: CPU precision ('' = default)")
+    parser.add_argument("--answers-file", type=Path,
+                        help='JSON list of {"prompt_ids": [...], "new_tokens": N}: real answers to decode')
     args = parser.parse_args(argv)
     prompt_ids = [int(i) for i in json.loads(args.prompt_ids_file.read_text())]
+    answers = json.loads(args.answers_file.read_text()) if args.answers_file else []
     if args.engine == "llama-cpp":
         if args.gguf is None:
             parser.error("llama-cpp needs --gguf")
-        figures = measure_llama_cpp(args.gguf, prompt_ids, args.new_tokens, args.threads)
+        figures = measure_llama_cpp(args.gguf, prompt_ids, args.new_tokens, args.threads, answers)
     else:
         if not args.model or args.cache_dir is None:
             parser.error("studylog needs --model and --cache-dir")
         figures = measure_studylog(args.model, args.cache_dir, args.precision, prompt_ids,
-                                   args.new_tokens, args.threads)
+                                   args.new_tokens, args.threads, answers)
     print(json.dumps(asdict(figures)))
     return 0
 

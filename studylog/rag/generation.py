@@ -1,6 +1,7 @@
 """Token streaming from a transformers causal LM, with cancel and loop stop.
 
-`generate` runs in a helper thread and pushes decoded text pieces into a queue; the caller
+The decoding loop (studylog.rag.decoding) runs in a helper thread and pushes decoded text pieces
+into a queue; the caller
 iterates them. A cancel event is checked after every token (so Stop takes effect within one
 decoding step, well under a second) and the model stays usable afterwards.
 """
@@ -13,37 +14,18 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
-import torch
-from transformers import StoppingCriteria, StoppingCriteriaList
-from transformers.generation.streamers import BaseStreamer
-
-from studylog.rag.int8 import decoding_in_int4
-from studylog.rag.kv_cache import GrowingCache
+from studylog.rag.decoding import greedy_decode
 
 
-class _CancelCriteria(StoppingCriteria):
-    def __init__(self, cancel: threading.Event) -> None:
-        self.cancel = cancel
-
-    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        return torch.full(
-            (input_ids.shape[0],), self.cancel.is_set(), dtype=torch.bool, device=input_ids.device
-        )
-
-
-class _LoopCriteria(StoppingCriteria):
+class _LoopCriteria:
     """Stop when the last `size` tokens already occurred `repeats` times back to back."""
 
-    def __init__(
-        self, prompt_len: int, sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12), repeats: int = 4
-    ) -> None:
-        self.prompt_len = prompt_len
+    def __init__(self, sizes: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12), repeats: int = 4) -> None:
         self.sizes = sizes
         self.repeats = repeats
         self.fired = False
 
-    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        generated = input_ids[0, self.prompt_len :].tolist()
+    def __call__(self, generated: list[int]) -> bool:
         for size in self.sizes:
             span = size * self.repeats
             if len(generated) >= max(span, 8):
@@ -51,27 +33,21 @@ class _LoopCriteria(StoppingCriteria):
                 unit = tail[-size:]
                 if all(tail[i : i + size] == unit for i in range(0, span, size)):
                     self.fired = True
-                    return torch.ones(
-                        (input_ids.shape[0],), dtype=torch.bool, device=input_ids.device
-                    )
-        return torch.zeros((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
+                    return True
+        return False
 
 
-class _TextQueue(BaseStreamer):
-    """Receives new token ids from `generate`, emits only complete characters."""
+class _TextQueue:
+    """Receives each new token id from the decoding loop, emits only complete characters."""
 
     def __init__(self, tokenizer) -> None:
         self.tokenizer = tokenizer
         self.ids: list[int] = []
         self.pieces: queue.Queue[str | None] = queue.Queue()
         self._emitted = ""
-        self._prompt_seen = False
 
-    def put(self, value: torch.Tensor) -> None:
-        if not self._prompt_seen:  # generate() first hands over the prompt
-            self._prompt_seen = True
-            return
-        self.ids.extend(int(t) for t in value.reshape(-1).tolist())
+    def put(self, token_id: int) -> None:
+        self.ids.append(token_id)
         text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
         if text.endswith("\ufffd"):  # half a Hangul syllable: wait for its other bytes
             return
@@ -118,10 +94,10 @@ def stream_generate(
 ) -> Iterator[str]:
     """Yield text pieces as greedy decoding produces them; fills `result` when done.
 
-    `around_generate` is entered in the generating thread around `generate` itself (the
-    attention recorder switches the model's attention implementation there). Decoding steps use
-    an int8-per-token model's 4-bit weights (`decoding_in_int4`) and a KV cache that grows in
-    place (`GrowingCache`).
+    `around_generate` is entered in the generating thread around the decoding loop (the
+    attention recorder switches the model's attention implementation there). Decoding is
+    `studylog.rag.decoding.greedy_decode`: greedy with prompt-lookup drafts, the 4-bit weights
+    of an int8-per-token model for its steps and a KV cache that grows in place.
 
     Greedy with end-of-sequence allowed: measured better than repetition penalties, which
     garble text the model should copy from the notes ("proxy_bufferings"). Loops are caught
@@ -130,34 +106,25 @@ def stream_generate(
     cancel = cancel or threading.Event()
     result = result if result is not None else GenerationResult()
     streamer = _TextQueue(tokenizer)
-    loop = _LoopCriteria(len(prompt_ids))
-    device = next(model.parameters()).device
-    inputs = torch.tensor([prompt_ids], dtype=torch.long, device=device)
-    eos = tokenizer.eos_token_id
+    loop = _LoopCriteria()
     stop_ids = _stop_ids(model, tokenizer)
-    kwargs = dict(
-        input_ids=inputs,
-        attention_mask=torch.ones_like(inputs),
-        max_new_tokens=max_new_tokens,
-        min_new_tokens=min_new_tokens,
-        do_sample=False,
-        streamer=streamer,
-        stopping_criteria=StoppingCriteriaList([_CancelCriteria(cancel), loop]),
-        pad_token_id=eos if eos is not None else 0,
-        eos_token_id=stop_ids or None,
-    )
 
     def run() -> None:
         try:
-            with torch.inference_mode(), decoding_in_int4(), around_generate or nullcontext():
-                model.generate(**kwargs, cache=GrowingCache())
+            with around_generate or nullcontext():
+                greedy_decode(
+                    model, prompt_ids, max_new_tokens, min_new_tokens=min_new_tokens,
+                    stop_ids=stop_ids, on_token=streamer.put,
+                    should_stop=lambda generated: cancel.is_set() or loop(generated),
+                )
         except BaseException as exc:  # surfaced to the caller below
             result.error = exc
+        finally:
             streamer.end()
 
     worker = threading.Thread(target=run, name="studylog-generate", daemon=True)
     worker.start()
-    ended = False  # `generate` ended, though its thread may still be returning
+    ended = False  # decoding ended, though its thread may still be returning
     try:
         while True:
             piece = streamer.pieces.get()

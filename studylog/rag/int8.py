@@ -26,7 +26,7 @@ Two measured details decide the layout:
   its large-batch kernel made the prefill 28 % slower: 85 vs 118 tokens/s at 1,015 tokens. Groups keep the sums exact integers, so the
   layer stays token-independent too.
 
-Decoding steps (one row per call, inside `decoding_in_int4()`) use a 4-bit copy of each Linear
+Decoding steps (a few rows per call, inside `decoding_in_int4()`) use a 4-bit copy of each Linear
 instead (studylog.rag.int4): at one row the int8 kernel is compute-bound and the 4-bit one does
 1.6x the weights per second. Everything else keeps the exact int8 path above.
 
@@ -70,10 +70,11 @@ _DECODING = threading.local()
 
 @contextmanager
 def decoding_in_int4() -> Iterator[None]:
-    """Within the block (this thread only), a one-row call of a Linear that has 4-bit decoding
-    weights uses them (`studylog.rag.int4`): the decoding steps of `generate`. Prompts, replays
-    and everything outside the block stay on the exact, token-independent int8 path, even a
-    one-row chunk of a replay."""
+    """Within the block (this thread only), a call of at most `int4.MAX_DECODE_ROWS` rows to a
+    Linear that has 4-bit decoding weights uses them (`studylog.rag.int4`): the decoding steps
+    of `studylog.rag.decoding.greedy_decode`, which enters the block around those calls only.
+    Prompts, replays and everything outside the block stay on the exact, token-independent int8
+    path, even a one-row chunk of a replay."""
     previous = getattr(_DECODING, "active", False)
     _DECODING.active = True
     try:
@@ -135,7 +136,7 @@ class _QuantisedLinear(nn.Module):
         rows = x.reshape(-1, self.in_features).float()
         if (
             self.decode_packed is not None
-            and rows.shape[0] == 1
+            and rows.shape[0] <= int4.MAX_DECODE_ROWS
             and getattr(_DECODING, "active", False)
         ):
             out = int4.int4_matmul(rows, self.decode_packed, self.decode_scales)

@@ -370,7 +370,7 @@ def _int8_per_token_model(
     stored = int8.cache_folder(cache_dir, folder)
     if int8.is_cached(stored, folder):
         try:
-            return _decoding_ready(int8.load_quantized(stored))
+            return decoding_ready(int8.load_quantized(stored))
         except Exception:  # noqa: BLE001 - our own cache, damaged (disk, editing): rebuild it
             shutil.rmtree(stored, ignore_errors=True)
     progress("quantising", None)
@@ -385,14 +385,14 @@ def _int8_per_token_model(
         int8.save_quantized(model, stored, folder)
     except OSError as exc:  # a full or read-only cache costs the next start time, not this answer
         warnings.warn(f"could not store the int8 model in {stored}: {exc}", stacklevel=2)
-        return _decoding_ready(model.eval())
+        return decoding_ready(model.eval())
     # Answer from the stored copy already, so the first start computes what every later one
     # does (and the float16 model's memory is freed).
     del model
-    return _decoding_ready(int8.load_quantized(stored))
+    return decoding_ready(int8.load_quantized(stored))
 
 
-def _decoding_ready(model: PreTrainedModel) -> PreTrainedModel:
+def decoding_ready(model: PreTrainedModel) -> PreTrainedModel:
     """Single-query attention for decoding steps (`studylog.rag.decode_attention`); with the
     4-bit decoding weights it is what makes each answer token sooner."""
     name = decode_attention.register()
@@ -472,7 +472,7 @@ def load_model(
     elif choice.precision == "int8-per-token" and any(
         isinstance(module, nn.Linear) for module in model.modules()
     ):  # a GPU that ran out of memory handed back a float model
-        _decoding_ready(int8.quantize_int8_per_token(model))
+        decoding_ready(int8.quantize_int8_per_token(model))
     model.eval()
     if not tokenizer.chat_template:
         messages.append(f"{name} has no chat template: questions are sent as plain text.")

@@ -65,22 +65,28 @@ def _linear_with_decoding(decoding: bool = True) -> Int8Linear:
     return Int8Linear.from_linear(linear, decoding=decoding)
 
 
-def test_one_row_uses_int4_only_while_decoding() -> None:
+def test_a_few_rows_use_int4_only_while_decoding_and_each_row_on_its_own() -> None:
     module = _linear_with_decoding()
     torch.manual_seed(1)
-    rows = torch.randn(6, 96)
+    count = int4.MAX_DECODE_ROWS + 1
+    rows = torch.randn(count, 96)
     with torch.no_grad():
         together = module(rows)
-        alone = torch.cat([module(rows[i : i + 1]) for i in range(6)])
+        alone = torch.cat([module(rows[i : i + 1]) for i in range(count)])
         with decoding_in_int4():
             decoded = module(rows[:1])
-            prompt = module(rows)  # several rows: a prompt, still int8
+            step = module(rows[:4])  # a decoding step: the last token and 3 drafts
+            prompt = module(rows)  # more rows than a step has: a prompt, still int8
     # Outside decoding (replays, a replay's one-row chunk) every row is the exact int8 path.
     assert torch.equal(together, alone)
     assert torch.equal(prompt, together)
     assert not torch.equal(decoded, together[:1])  # the 4-bit weights answered
     cosine = F.cosine_similarity(decoded, together[:1]).item()
     assert cosine > 0.99, cosine  # both approximate the same float weights (int4: ~4 % error)
+    # The 4-bit kernel computes each row on its own: a draft's row is plain decoding's row.
+    assert torch.equal(step[:1], decoded)
+    with torch.no_grad(), decoding_in_int4():
+        assert torch.equal(step, torch.cat([module(rows[i : i + 1]) for i in range(4)]))
 
 
 def test_a_linear_without_4bit_weights_decodes_in_int8() -> None:

@@ -1,0 +1,188 @@
+"""Greedy decoding with prompt-lookup drafts: the loop that writes every answer.
+
+Answers quote the notes in the prompt, so the next few tokens are often already written there.
+Each decoding step feeds the last token plus up to `DRAFT_TOKENS` tokens that followed the
+last 3 (or 2) tokens where they first occur earlier in the prompt or answer (prompt lookup
+decoding: Saxena 2023, https://github.com/apoorvumang/prompt-lookup-decoding). The model scores
+all of them in one call; the drafts it would have chosen itself are kept, plus its own next
+token, and the KV cache is cropped back to them.
+Every token is still the model's greedy choice given the tokens before it, so this is greedy
+decoding, with fewer calls.
+
+Why it pays on CPU: a decoding step reads all weights once whatever its row count, and ATen's
+4-bit kernel handles up to 4 rows in one pass over them (measured on the 2-core CPU, a
+1536 x 8960 Linear: 0.38 ms for 1 row, 0.67 ms for 4, 1.31 ms for 5-8). A whole step of the 1.5B
+at ~1,000 cached tokens took 64, 79, 100 and 115 ms for 1-4 rows. Replaying the lookup over the
+answers of 8 real questions (453 tokens) with those step times predicted 21.4 tok/s against
+15.6 for plain greedy; `studylog bench ask` measures it.
+
+Why a loop of our own instead of `generate(prompt_lookup_num_tokens=...)`: the attention panel
+re-runs an answer's decoding to show its rollout (studylog.attention.regenerate), and its rows
+equal the recorded ones only if every call has the same rows. Here the steps depend on nothing
+but the tokens (`forced` replays them), and the 4-bit decoding path covers exactly these calls.
+The int4 kernel computes each row on its own, and the attention of a step's rows is the same two
+matmuls as for one row (studylog.rag.decode_attention), where a masked key adds an exact zero;
+so a draft's row is bit for bit the row plain decoding would compute, and the answer is the one
+token-by-token greedy decoding gives (tests/rag/test_decoding.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+
+from studylog.rag.int8 import decoding_in_int4
+
+DRAFT_TOKENS = 3
+"""Drafts per step: with the last token that makes 4 rows, which the 4-bit kernel reads the
+weights once for; a 5th row costs a second pass (module docstring)."""
+
+NGRAMS = (3, 2)
+"""n-gram sizes looked up, longest first. One repeated token predicts too little: in the
+replay of 8 answers (module docstring) lookup down to 1-grams predicted 19.6 tok/s, down to
+2-grams 21.4, and the latter was never slower than plain greedy on any of the 8."""
+
+
+@dataclass
+class Decoded:
+    """What `greedy_decode` produced: `token_ids` (the stop token, if one ended it, included),
+    `steps` (model calls after the prefill), `matches_forced` (False once a forced token was
+    not the model's own choice), `stopped` (a `should_stop` said so)."""
+
+    token_ids: list[int] = field(default_factory=list)
+    cache: object = None
+    """The KV cache, holding every token of prompt + `token_ids` but the last."""
+    steps: int = 0
+    matches_forced: bool = True
+    stopped: bool = False
+
+
+def drafts_for(
+    ids: Sequence[int], stop_ids: Collection[int] = (), draft_tokens: int = DRAFT_TOKENS
+) -> list[int]:
+    """Prompt-lookup drafts that follow `ids`: the tokens after the earliest earlier occurrence
+    of its last 3 (else 2) tokens, at most `draft_tokens`, cut before any stop id.
+
+    As transformers' `PromptLookupCandidateGenerator` (earliest match first), which also falls
+    back to 1-grams and has no option against it; earliest beat latest in the simulation."""
+    if draft_tokens <= 0:
+        return []
+    sequence = np.asarray(ids, dtype=np.int64)
+    for size in NGRAMS:
+        if len(sequence) <= size:
+            continue
+        windows = sliding_window_view(sequence[:-1], size)  # n-grams that have a successor
+        hits = np.flatnonzero((windows == sequence[-size:]).all(axis=1))
+        if len(hits):
+            start = int(hits[0]) + size
+            drafts = sequence[start : start + draft_tokens].tolist()
+            for index, token in enumerate(drafts):
+                if token in stop_ids:
+                    return drafts[:index]
+            return drafts
+    return []
+
+
+def greedy_decode(
+    model,
+    prompt_ids: Sequence[int],
+    max_new_tokens: int,
+    *,
+    min_new_tokens: int = 0,
+    stop_ids: Sequence[int] = (),
+    on_token: Callable[[int], None] | None = None,
+    should_stop: Callable[[list[int]], bool] | None = None,
+    cache=None,
+    forced: Sequence[int] | None = None,
+    draft_tokens: int = DRAFT_TOKENS,
+) -> Decoded:
+    """Greedy decoding of up to `max_new_tokens` after `prompt_ids`, with prompt-lookup drafts.
+
+    The prompt goes through the model in one call; each later call has 1 + up to
+    `draft_tokens` rows and runs inside `decoding_in_int4()`. Stop ids cannot be chosen before
+    `min_new_tokens`; a chosen stop id ends decoding (and is included). `on_token(id)` is
+    called for each kept token in order, then `should_stop(tokens so far)`; True ends decoding
+    there. `cache`: a croppable transformers cache (default `GrowingCache`). `forced`: the
+    tokens to keep instead of the model's choices (a replay of an answer): the calls are the
+    ones that generated them, and `matches_forced` tells whether the model chose them too.
+    Runs under `torch.inference_mode()`.
+    """
+    from studylog.rag.kv_cache import GrowingCache
+
+    cache = cache if cache is not None else GrowingCache()
+    device = next(model.parameters()).device
+    stops = set(stop_ids)
+    sequence = list(prompt_ids)
+    result = Decoded(cache=cache)
+
+    def choose(logits: torch.Tensor, first_index: int) -> list[int]:
+        """Greedy token per row of logits [rows, V]; row r chooses answer token first_index + r."""
+        logits = logits.float()
+        blocked = max(0, min(min_new_tokens - first_index, logits.shape[0]))
+        if blocked and stops:
+            logits = logits.clone()
+            logits[:blocked, list(stops)] = float("-inf")
+        return logits.argmax(dim=-1).tolist()
+
+    def call(ids: list[int]) -> torch.Tensor:
+        inputs = torch.tensor([ids], dtype=torch.long, device=device)
+        mask = torch.ones((1, cache.get_seq_length() + len(ids)), dtype=torch.long, device=device)
+        out = model(input_ids=inputs, attention_mask=mask, cache=cache, use_cache=True,
+                    logits_to_keep=len(ids))
+        return out.logits[0]
+
+    def keep(tokens: list[int]) -> bool:
+        """Append `tokens`, in order, until one ends decoding; True when decoding is over."""
+        for token in tokens:
+            sequence.append(token)
+            result.token_ids.append(token)
+            if on_token is not None:
+                on_token(token)
+            if token in stops and forced is None:
+                return True
+            if should_stop is not None and should_stop(result.token_ids):
+                result.stopped = True
+                return True
+            if len(result.token_ids) >= max_new_tokens:
+                return True
+        return False
+
+    def take(chosen: list[int], kept: int) -> list[int]:
+        """The `kept` tokens to append: the model's choices, or the forced ones."""
+        if forced is None:
+            return chosen[:kept]
+        start = len(result.token_ids)
+        wanted = list(forced[start:start + kept])  # fewer at the answer's end
+        if chosen[:len(wanted)] != wanted:
+            result.matches_forced = False
+        return wanted
+
+    if max_new_tokens <= 0 or (forced is not None and not forced):
+        return result
+    with torch.inference_mode():
+        chosen = choose(call(sequence)[-1:], 0)
+        done = keep(take(chosen, 1))
+        while not done and (forced is None or len(result.token_ids) < len(forced)):
+            drafts = drafts_for(sequence, stops, draft_tokens)
+            past = len(sequence) - 1  # every token but the last is in the cache
+            with decoding_in_int4():
+                logits = call([sequence[-1], *drafts])
+            result.steps += 1
+            chosen = choose(logits, len(result.token_ids))
+            reference = forced[len(result.token_ids):] if forced is not None else chosen
+            accepted = 0
+            while (accepted < min(len(drafts), len(reference))
+                   and drafts[accepted] == reference[accepted]):
+                accepted += 1
+            before = len(result.token_ids)
+            done = keep(take(chosen, accepted + 1))
+            # The cache keeps every token but the last kept one: rejected drafts' keys and
+            # values go, and so do accepted ones after a stop.
+            surplus = cache.get_seq_length() - (past + len(result.token_ids) - before)
+            if surplus:
+                cache.crop(-surplus)
+    return result
