@@ -29,7 +29,7 @@ test-fast: install
 # fbgemmEnvGetIsa); oneDNN reads ONEDNN_MAX_CPU_ISA; oneMKL reads MKL_ENABLE_INSTRUCTIONS (Intel
 # CPUs only). tests/rag/test_cpu_kernels.py fails when one of them did not take effect.
 AVX2_ENV := ATEN_CPU_CAPABILITY=avx2 FBGEMM_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
-AVX2_TESTS ?= tests/rag tests/chain tests/attention/test_regenerate.py tests/e2e/test_answer_real_model.py
+AVX2_TESTS ?= tests/rag tests/chain tests/attention/test_regenerate.py tests/attention/test_record_drafts.py tests/e2e/test_answer_real_model.py
 
 test-avx2: install
 	$(AVX2_ENV) QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(AVX2_TESTS) $(PYTEST_ARGS)
