@@ -105,13 +105,15 @@ def word_units(pieces: Sequence[Span], special: Sequence[bool]) -> list[Span]:
 
 
 def token_labels(pieces: Sequence[Span]) -> list[str]:
-    """One label per token; tokens sharing a piece are marked "한[1/2]", "한[2/2]"."""
+    """One label per token. Of the tokens that share a piece (a Hangul syllable's or an emoji's
+    bytes split across tokens), the earlier ones are marked "셀[1/3]", "셀[2/3]" and the one that
+    completes it shows it plainly, "셀": the labels still read as the text ("셀프", not
+    "셀[3/3]프"; field case 14)."""
     labels: list[str] = []
     for piece in pieces:
         n = len(piece)
-        labels.extend(
-            [piece.label] if n == 1 else [f"{piece.label}[{k}/{n}]" for k in range(1, n + 1)]
-        )
+        labels.extend(f"{piece.label}[{k}/{n}]" for k in range(1, n))
+        labels.append(piece.label)
     return labels
 
 

@@ -128,11 +128,12 @@ def greedy_decode(
             logits[:blocked, list(stops)] = float("-inf")
         return logits.argmax(dim=-1).tolist()
 
-    def call(ids: list[int]) -> torch.Tensor:
+    def call(ids: list[int], rows: int) -> torch.Tensor:
+        """Logits [rows, V] of the last `rows` of `ids`, whose keys and values join the cache."""
         inputs = torch.tensor([ids], dtype=torch.long, device=device)
         mask = torch.ones((1, cache.get_seq_length() + len(ids)), dtype=torch.long, device=device)
         out = model(input_ids=inputs, attention_mask=mask, cache=cache, use_cache=True,
-                    logits_to_keep=len(ids))
+                    logits_to_keep=rows)
         return out.logits[0]
 
     def keep(tokens: list[int]) -> bool:
@@ -164,13 +165,13 @@ def greedy_decode(
     if max_new_tokens <= 0 or (forced is not None and not forced):
         return result
     with torch.inference_mode():
-        chosen = choose(call(sequence)[-1:], 0)
+        chosen = choose(call(sequence, 1), 0)  # the prompt: only its last row's logits
         done = keep(take(chosen, 1))
         while not done and (forced is None or len(result.token_ids) < len(forced)):
             drafts = drafts_for(sequence, stops, draft_tokens)
             past = len(sequence) - 1  # every token but the last is in the cache
             with decoding_in_int4():
-                logits = call([sequence[-1], *drafts])
+                logits = call([sequence[-1], *drafts], 1 + len(drafts))
             result.steps += 1
             chosen = choose(logits, len(result.token_ids))
             reference = forced[len(result.token_ids):] if forced is not None else chosen

@@ -89,7 +89,7 @@ def test_whole_model_quantised_every_linear_and_is_token_independent(tiny_model)
 
 
 def test_stored_copy_loads_bit_identical_and_is_rebuilt_when_the_source_changes(
-    tiny_model, tmp_path: Path
+    tiny_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from transformers import AutoModelForCausalLM
 
@@ -101,10 +101,15 @@ def test_stored_copy_loads_bit_identical_and_is_rebuilt_when_the_source_changes(
     stored = int8.cache_folder(tmp_path / "cache", source)
     int8.save_quantized(model, stored, source)
     assert int8.is_cached(stored, source)
+    monkeypatch.setattr(int8, "_LOAD_BATCH_BYTES", 4096)  # the file opened again and again
     loaded = int8.load_quantized(stored)
     ids = torch.tensor([[5, 9, 14, 3, 27]])
     with torch.no_grad():
         assert torch.equal(loaded(ids).logits, model(ids).logits)
+    # The embedding table stays float16 in memory (half the bytes) and its rows are float32.
+    embedding = loaded.get_input_embeddings()
+    assert isinstance(embedding, int8.HalfEmbedding) and embedding.weight.dtype == torch.float16
+    assert embedding(ids).dtype == torch.float32
     assert not list(stored.parent.glob(".*tmp-*"))  # no temp folder left behind
 
     (source / "config.json").write_text((source / "config.json").read_text() + "\n")

@@ -292,15 +292,17 @@ def grid_summary(capture, rows: int = GRID_ROWS, cols: int = GRID_COLS) -> GridS
 
 
 def pieces_from_labels(labels: Sequence[str]) -> tuple[list[Span], list[bool]]:
-    """Rebuild pieces and special flags from `token_labels` output ("한[1/2]", "한[2/2]")."""
+    """Rebuild pieces and special flags from `token_labels` output ("한[1/2]", "한"); an
+    export of an older release ends a split piece with "한[2/2]", which is read the same way."""
     pieces: list[Span] = []
     index = 0
     while index < len(labels):
         match = _SPLIT_LABEL.match(labels[index])
         if match and match.group(2) == "1":
             base, count = match.group(1), int(match.group(3))
-            expected = [f"{base}[{k}/{count}]" for k in range(1, count + 1)]
-            if list(labels[index:index + count]) == expected:
+            marked = [f"{base}[{k}/{count}]" for k in range(1, count)]
+            run = list(labels[index:index + count])
+            if run[:-1] == marked and run[-1:] in ([base], [f"{base}[{count}/{count}]"]):
                 pieces.append(Span(base, index, index + count))
                 index += count
                 continue

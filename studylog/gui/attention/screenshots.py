@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         text = raw.get("text") or "오늘은 트랜스포머의 셀프 어텐션을 공부했다. 쿼리와 키의 내적을 √d_k로 나눈다."
     else:
         text = "오늘은 트랜스포머의 셀프 어텐션을 공부했다."
-        labels = ["오", "늘", "은", " 트[1/2]", " 트[2/2]", "랜", "스", "포", "머", "의", " 셀", "프", " 어", "텐", "션",
+        labels = ["오", "늘", "은", " 트[1/2]", " 트", "랜", "스", "포", "머", "의", " 셀", "프", " 어", "텐", "션",
                   "을", " 공", "부", "했다", "."]
         matrix = np.tril(np.random.default_rng(0).random((len(labels), len(labels))) ** 4 + 0.01)
         result = TextAttention("synthetic", labels, 24, 14, 2, 23, "mean", matrix / matrix.sum(1, keepdims=True))
