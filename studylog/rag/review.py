@@ -655,7 +655,26 @@ def finish(review: Review, generated: str, tokenize: Tokenize, looped: bool = Fa
         review.completion, review.completed_parts = completion, list(quoted)
         review.evidence.update({part: quotes for part, quotes in quoted.items() if quotes})
         review.cited = sorted(set(review.cited) | {e.n for quotes in quoted.values() for e in quotes})
+    review.evidence = quoted_once(review.evidence)
     return review
+
+
+def quoted_once(evidence: dict[str, list[Evidence]]) -> dict[str, list[Evidence]]:
+    """The same per-part quotes with each line of a note kept once, under the first part (in
+    PARTS order) that quotes it: a line that supports both what was learned and what was solved
+    was listed twice under "Evidence"."""
+    seen: set[tuple[int, str]] = set()
+    kept: dict[str, list[Evidence]] = {}
+    for part in [*PARTS, *(p for p in evidence if p not in PARTS)]:
+        if part not in evidence:
+            continue
+        kept[part] = []
+        for quote in evidence[part]:
+            key = (quote.n, " ".join(quote.quote.split()))
+            if key not in seen:
+                seen.add(key)
+                kept[part].append(quote)
+    return kept
 
 
 # -- saving ----------------------------------------------------------------------------------

@@ -321,3 +321,20 @@ def test_cli_month_streams_plain_text(capsys, fixtures_vault, isolated_home, tin
     assert code == 0 and out.startswith(rv.REVIEW_PREFIX["ko"]) and "Sources:" in out
     assert not (fixtures_vault / "reviews").exists()
     assert cli.main(["review", "--vault", str(fixtures_vault), "--month", "2026-1x"]) == 1
+
+
+def test_a_line_quoted_for_two_parts_is_listed_once_under_the_first():
+    from studylog.rag.review import quoted_once
+    from studylog.rag.types import Evidence
+
+    line = Evidence(2, "2026-10-14", "√d_k 로 나누면  분산이 1로 돌아옴")
+    evidence = {
+        "open": [Evidence(3, "2026-10-15", "멀티헤드는 아직 헷갈림")],
+        "solved": [Evidence(2, "2026-10-14", "√d_k 로 나누면 분산이 1로 돌아옴"), line],
+        "learned": [line, Evidence(1, "2026-10-13", "seq2seq는 context vector 하나에 욱여넣음")],
+    }
+    kept = quoted_once(evidence)
+    assert list(kept) == ["learned", "solved", "open"]
+    assert [e.n for e in kept["learned"]] == [2, 1]
+    assert kept["solved"] == []  # the same line of day 2, whitespace aside
+    assert kept["open"] == evidence["open"]
