@@ -48,11 +48,15 @@ def timed_generate(
     difference of two runs (N tokens minus 1) carried both runs' prefill noise, ~±1 s on a
     shared 2-core CPU, into ~5 s of decoding."""
     from studylog.rag.decoding import DRAFT_TOKENS, greedy_decode
+    from studylog.rag.generation import stop_ids_of
 
     times: list[float] = []
     started = time.perf_counter()
     decoded = greedy_decode(
         loaded.model, prompt_ids, new_tokens, min_new_tokens=new_tokens,
+        # The app's end-of-turn ids, held back until new_tokens: without them decoding went on
+        # past "<|im_end|>" into other text than the app's, with other drafts (26 vs 30 steps).
+        stop_ids=stop_ids_of(loaded.model, loaded.tokenizer),
         on_token=lambda _: times.append(time.perf_counter()),
         draft_tokens=DRAFT_TOKENS if draft_tokens is None else draft_tokens,
     )

@@ -28,7 +28,7 @@ token-by-token greedy decoding gives (tests/rag/test_decoding.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,24 +92,47 @@ def greedy_decode(
     prompt_ids: Sequence[int],
     max_new_tokens: int,
     *,
+    on_token: Callable[[int], None] | None = None,
+    **options,
+) -> Decoded:
+    """`iter_decode` run to its end: `on_token(id)` for each kept token; returns what it made.
+    `options` are `iter_decode`'s."""
+    result = Decoded()
+    for token in iter_decode(model, prompt_ids, max_new_tokens, result=result, **options):
+        if on_token is not None:
+            on_token(token)
+    return result
+
+
+def iter_decode(
+    model,
+    prompt_ids: Sequence[int],
+    max_new_tokens: int,
+    *,
+    result: Decoded | None = None,
     min_new_tokens: int = 0,
     stop_ids: Sequence[int] = (),
-    on_token: Callable[[int], None] | None = None,
     should_stop: Callable[[list[int]], bool] | None = None,
     cache=None,
     forced: Sequence[int] | None = None,
     draft_tokens: int = DRAFT_TOKENS,
-) -> Decoded:
-    """Greedy decoding of up to `max_new_tokens` after `prompt_ids`, with prompt-lookup drafts.
+) -> Iterator[int]:
+    """Greedy decoding of up to `max_new_tokens` after `prompt_ids`, with prompt-lookup drafts:
+    yields each kept token in order, in the caller's thread, and fills `result` as it goes.
 
     The prompt goes through the model in one call; each later call has 1 + up to
     `draft_tokens` rows and runs inside `decoding_in_int4()`. Stop ids cannot be chosen before
-    `min_new_tokens`; a chosen stop id ends decoding (and is included). `on_token(id)` is
-    called for each kept token in order, then `should_stop(tokens so far)`; True ends decoding
-    there. `cache`: a croppable transformers cache (default `GrowingCache`). `forced`: the
-    tokens to keep instead of the model's choices (a replay of an answer): the calls are the
-    ones that generated them, and `matches_forced` tells whether the model chose them too.
-    Runs under `torch.inference_mode()`.
+    `min_new_tokens`; a chosen stop id ends decoding (and is included). After each kept token
+    `should_stop(tokens so far)` may end decoding there. `cache`: a croppable transformers cache
+    (default `GrowingCache`). `forced`: the tokens to keep instead of the model's choices (a
+    replay of an answer): the calls are the ones that generated them, and `matches_forced`
+    tells whether the model chose them too. Model calls run under `torch.inference_mode()`.
+
+    Why in the caller's thread: with a second thread running torch, libgomp manages more
+    OpenMP threads than there are CPUs and throttles their waiting to ~100 spins, so threads
+    sleep between kernels. Measured on the 2-core CPU: the int4 kernel 0.44 vs 0.38 ms and a
+    decoding step's attention 274 vs 165 us once another thread had run torch, and a 60-token
+    answer decoded in 2.9 s in a helper thread against 2.3 s in the thread that did the rest.
     """
     from studylog.rag.kv_cache import GrowingCache
 
@@ -117,7 +140,8 @@ def greedy_decode(
     device = next(model.parameters()).device
     stops = set(stop_ids)
     sequence = list(prompt_ids)
-    result = Decoded(cache=cache)
+    result = result if result is not None else Decoded()
+    result.cache = cache
 
     def choose(logits: torch.Tensor, first_index: int) -> list[int]:
         """Greedy token per row of logits [rows, V]; row r chooses answer token first_index + r."""
@@ -130,27 +154,23 @@ def greedy_decode(
 
     def call(ids: list[int], rows: int) -> torch.Tensor:
         """Logits [rows, V] of the last `rows` of `ids`, whose keys and values join the cache."""
-        inputs = torch.tensor([ids], dtype=torch.long, device=device)
-        mask = torch.ones((1, cache.get_seq_length() + len(ids)), dtype=torch.long, device=device)
-        out = model(input_ids=inputs, attention_mask=mask, cache=cache, use_cache=True,
-                    logits_to_keep=rows)
-        return out.logits[0]
+        with torch.inference_mode():
+            inputs = torch.tensor([ids], dtype=torch.long, device=device)
+            mask = torch.ones((1, cache.get_seq_length() + len(ids)), dtype=torch.long, device=device)
+            out = model(input_ids=inputs, attention_mask=mask, cache=cache, use_cache=True,
+                        logits_to_keep=rows)
+            return out.logits[0]
 
-    def keep(tokens: list[int]) -> bool:
-        """Append `tokens`, in order, until one ends decoding; True when decoding is over."""
-        for token in tokens:
-            sequence.append(token)
-            result.token_ids.append(token)
-            if on_token is not None:
-                on_token(token)
-            if token in stops and forced is None:
-                return True
-            if should_stop is not None and should_stop(result.token_ids):
-                result.stopped = True
-                return True
-            if len(result.token_ids) >= max_new_tokens:
-                return True
-        return False
+    def ends(token: int) -> bool:
+        """Keep `token`; True when decoding ends with it."""
+        sequence.append(token)
+        result.token_ids.append(token)
+        if token in stops and forced is None:
+            return True
+        if should_stop is not None and should_stop(result.token_ids):
+            result.stopped = True
+            return True
+        return len(result.token_ids) >= max_new_tokens
 
     def take(chosen: list[int], kept: int) -> list[int]:
         """The `kept` tokens to append: the model's choices, or the forced ones."""
@@ -163,27 +183,32 @@ def greedy_decode(
         return wanted
 
     if max_new_tokens <= 0 or (forced is not None and not forced):
-        return result
-    with torch.inference_mode():
-        chosen = choose(call(sequence, 1), 0)  # the prompt: only its last row's logits
-        done = keep(take(chosen, 1))
-        while not done and (forced is None or len(result.token_ids) < len(forced)):
-            drafts = drafts_for(sequence, stops, draft_tokens)
-            past = len(sequence) - 1  # every token but the last is in the cache
-            with decoding_in_int4():
-                logits = call([sequence[-1], *drafts], 1 + len(drafts))
-            result.steps += 1
-            chosen = choose(logits, len(result.token_ids))
-            reference = forced[len(result.token_ids):] if forced is not None else chosen
-            accepted = 0
-            while (accepted < min(len(drafts), len(reference))
-                   and drafts[accepted] == reference[accepted]):
-                accepted += 1
-            before = len(result.token_ids)
-            done = keep(take(chosen, accepted + 1))
-            # The cache keeps every token but the last kept one: rejected drafts' keys and
-            # values go, and so do accepted ones after a stop.
-            surplus = cache.get_seq_length() - (past + len(result.token_ids) - before)
-            if surplus:
-                cache.crop(-surplus)
-    return result
+        return
+    chosen = choose(call(sequence, 1), 0)  # the prompt: only its last row's logits
+    (token,) = take(chosen, 1)
+    done = ends(token)
+    yield token
+    while not done and (forced is None or len(result.token_ids) < len(forced)):
+        drafts = drafts_for(sequence, stops, draft_tokens)
+        past = len(sequence) - 1  # every token but the last is in the cache
+        with decoding_in_int4():
+            logits = call([sequence[-1], *drafts], 1 + len(drafts))
+        result.steps += 1
+        chosen = choose(logits, len(result.token_ids))
+        reference = forced[len(result.token_ids):] if forced is not None else chosen
+        accepted = 0
+        while (accepted < min(len(drafts), len(reference))
+               and drafts[accepted] == reference[accepted]):
+            accepted += 1
+        kept = []
+        for token in take(chosen, accepted + 1):
+            kept.append(token)
+            if ends(token):
+                done = True
+                break
+        # The cache keeps every token but the last kept one: rejected drafts' keys and values
+        # go, and so do accepted ones after a stop.
+        surplus = cache.get_seq_length() - (past + len(kept))
+        if surplus:
+            cache.crop(-surplus)
+        yield from kept

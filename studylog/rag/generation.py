@@ -1,20 +1,20 @@
 """Token streaming from a transformers causal LM, with cancel and loop stop.
 
-The decoding loop (studylog.rag.decoding) runs in a helper thread and pushes decoded text pieces
-into a queue; the caller
-iterates them. A cancel event is checked after every token (so Stop takes effect within one
-decoding step, well under a second) and the model stays usable afterwards.
+The decoding loop (studylog.rag.decoding) runs in the caller's thread as it iterates the text
+pieces (not in a helper thread: see `iter_decode` for the measured cost). A cancel event, set
+from any thread, is checked after every token (so Stop takes effect within one decoding step,
+well under a second), and a caller that stops iterating stops decoding; the model stays usable
+afterwards.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
-from studylog.rag.decoding import greedy_decode
+from studylog.rag.decoding import iter_decode
 
 
 class _LoopCriteria:
@@ -37,29 +37,25 @@ class _LoopCriteria:
         return False
 
 
-class _TextQueue:
-    """Receives each new token id from the decoding loop, emits only complete characters."""
+class _TextPieces:
+    """Turns token ids, one at a time, into text pieces of complete characters only."""
 
     def __init__(self, tokenizer) -> None:
         self.tokenizer = tokenizer
         self.ids: list[int] = []
-        self.pieces: queue.Queue[str | None] = queue.Queue()
         self._emitted = ""
 
-    def put(self, token_id: int) -> None:
+    def put(self, token_id: int) -> str:
+        """The new text `token_id` completes ("" while a character's bytes are incomplete)."""
         self.ids.append(token_id)
         text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-        if text.endswith("\ufffd"):  # half a Hangul syllable: wait for its other bytes
-            return
-        if len(text) > len(self._emitted):
-            self.pieces.put(text[len(self._emitted) :])
-            self._emitted = text
-
-    def end(self) -> None:
-        self.pieces.put(None)
+        if text.endswith("\ufffd") or len(text) <= len(self._emitted):
+            return ""  # e.g. half a Hangul syllable: wait for its other bytes
+        piece, self._emitted = text[len(self._emitted) :], text
+        return piece
 
 
-def _stop_ids(model, tokenizer) -> list[int]:
+def stop_ids_of(model, tokenizer) -> list[int]:
     """Every end-of-turn id: a converted GGUF's generation config knows only `<|im_end|>`,
     while Qwen's chat models may also end with `<|endoftext|>`."""
     ids: list[int] = []
@@ -79,7 +75,6 @@ class GenerationResult:
     answer_ids: list[int] = field(default_factory=list)
     looped: bool = False
     cancelled: bool = False
-    error: BaseException | None = None
 
 
 def stream_generate(
@@ -94,10 +89,10 @@ def stream_generate(
 ) -> Iterator[str]:
     """Yield text pieces as greedy decoding produces them; fills `result` when done.
 
-    `around_generate` is entered in the generating thread around the decoding loop (the
-    attention recorder switches the model's attention implementation there). Decoding is
-    `studylog.rag.decoding.greedy_decode`: greedy with prompt-lookup drafts, the 4-bit weights
-    of an int8-per-token model for its steps and a KV cache that grows in place.
+    `around_generate` is entered around the decoding loop (the attention recorder switches
+    the model's attention implementation there). Decoding is `studylog.rag.decoding.iter_decode`:
+    greedy with prompt-lookup drafts, the 4-bit weights of an int8-per-token model for its
+    steps and a KV cache that grows in place. Errors of the model propagate to the caller.
 
     Greedy with end-of-sequence allowed: measured better than repetition penalties, which
     garble text the model should copy from the notes ("proxy_bufferings"). Loops are caught
@@ -105,41 +100,25 @@ def stream_generate(
     """
     cancel = cancel or threading.Event()
     result = result if result is not None else GenerationResult()
-    streamer = _TextQueue(tokenizer)
+    pieces = _TextPieces(tokenizer)
     loop = _LoopCriteria()
-    stop_ids = _stop_ids(model, tokenizer)
-
-    def run() -> None:
-        try:
-            with around_generate or nullcontext():
-                greedy_decode(
-                    model, prompt_ids, max_new_tokens, min_new_tokens=min_new_tokens,
-                    stop_ids=stop_ids, on_token=streamer.put,
-                    should_stop=lambda generated: cancel.is_set() or loop(generated),
-                )
-        except BaseException as exc:  # surfaced to the caller below
-            result.error = exc
-        finally:
-            streamer.end()
-
-    worker = threading.Thread(target=run, name="studylog-generate", daemon=True)
-    worker.start()
-    ended = False  # decoding ended, though its thread may still be returning
+    stop_ids = stop_ids_of(model, tokenizer)
+    ended = False  # decoding ended on its own (not abandoned by the caller)
     try:
-        while True:
-            piece = streamer.pieces.get()
-            if piece is None:
-                ended = True
-                break
-            yield piece
+        with around_generate or nullcontext():
+            for token in iter_decode(
+                model, prompt_ids, max_new_tokens, min_new_tokens=min_new_tokens,
+                stop_ids=stop_ids, should_stop=lambda generated: cancel.is_set() or loop(generated),
+            ):
+                piece = pieces.put(token)
+                if piece:
+                    yield piece
+        ended = True
     finally:
-        if not ended:  # the caller stopped reading: stop decoding for no one
+        if not ended:  # the caller stopped reading, or decoding failed: stop for no one
             cancel.set()
-        worker.join()
-    result.answer_ids = list(streamer.ids)
+    result.answer_ids = list(pieces.ids)
     if result.answer_ids and result.answer_ids[-1] in stop_ids:
         result.answer_ids = result.answer_ids[:-1]
     result.looped = loop.fired
     result.cancelled = cancel.is_set()
-    if result.error is not None:
-        raise result.error
