@@ -16,8 +16,9 @@ decoding step (a rejected draft's row is overwritten when its position is comput
 more step with the answer's last token gives that token's own row, which generation never
 computed. Every step's greedy choice is checked against the answer.
 
-Cost: about one more generation of the answer (a 1,015-token prefill and its decoding steps); memory: the rollout's `[T, T]` float32 head mean per layer until the last step (Qwen2.5-
-1.5B, 1,080 tokens: 28 x 4.7 MB), besides the answer rows.
+Cost: about one more generation of the answer (a 1,015-token prefill and its decoding steps);
+memory: the rollout's `[T, T]` float32 head mean per layer until the last step (Qwen2.5-1.5B,
+1,080 tokens: 28 x 4.7 MB), besides the answer rows.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def regenerate_attention(
     import torch
 
     from studylog.rag.decoding import greedy_decode
+    from studylog.rag.generation import stop_ids_of
     from studylog.rag.int8 import decoding_in_int4
 
     ids = list(token_ids)
@@ -148,11 +150,13 @@ def regenerate_attention(
         _ACTIVE.update({id(m): (layer, original, hook) for layer, m in enumerate(modules)})
     device = next(model.parameters()).device
     try:
-        # generate's own loop (studylog.rag.decoding), forced to the answer, then the last
-        # answer token once more for its own row: the same calls with the same rows.
+        # Generation's own loop (studylog.rag.decoding), forced to the answer, with the end-of-
+        # turn ids generation had (drafts stop short of them): the same calls with the same
+        # rows. Then the last answer token once more, for its own row.
         with attention_implementation(model, name):
             answer = ids[prompt_len:]
-            decoded = greedy_decode(model, ids[:prompt_len], len(answer), forced=answer)
+            decoded = greedy_decode(model, ids[:prompt_len], len(answer), forced=answer,
+                                    stop_ids=stop_ids_of(model, tokenizer))
             with torch.inference_mode(), decoding_in_int4():
                 mask = torch.ones((1, num_tokens), dtype=torch.long, device=device)
                 model(input_ids=torch.tensor([ids[-1:]], device=device), attention_mask=mask,

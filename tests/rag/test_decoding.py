@@ -39,31 +39,30 @@ def _looping_prompt(model) -> list[int]:
     return start + answer + start
 
 
-def _keys(cache) -> list[torch.Tensor]:
-    return [layer.keys.clone() for layer in cache.layers]
-
-
-def test_drafted_decoding_is_token_by_token_decoding_bit_for_bit(quantised) -> None:
+def test_drafted_decoding_keeps_only_the_models_own_choices(quantised) -> None:
     prompt = _looping_prompt(quantised)
-    plain = greedy_decode(quantised, prompt, 24, min_new_tokens=24, draft_tokens=0)
     drafted = greedy_decode(quantised, prompt, 24, min_new_tokens=24)
-    assert drafted.token_ids == plain.token_ids and len(plain.token_ids) == 24
+    assert len(drafted.token_ids) == 24
     assert drafted.cache.get_seq_length() == len(prompt) + 24 - 1  # all but the last token
+    # Replayed with the same drafts, every kept token is the model's own greedy choice.
+    replay = greedy_decode(quantised, prompt, 24, min_new_tokens=24, forced=drafted.token_ids)
+    assert replay.matches_forced and replay.steps == drafted.steps
 
 
-def test_a_drafted_step_computes_each_row_as_a_one_token_step_would(quantised) -> None:
+def test_a_drafted_step_keeps_drafts_and_crops_the_rest(quantised) -> None:
     """Forced to text the prompt already holds, so the lookup's drafts are kept whatever a tiny
-    random model would choose: every key and value in the cache is then the same bits as
-    token-by-token decoding's (4-bit kernel and attention compute rows on their own)."""
+    random model would choose: fewer steps, and the cache holds exactly the kept tokens."""
     prompt = [5, 9, 14, 3, 27, 8, 40, 41, 42, 43, 44, 45, 46, 47, 48, 5, 9, 14]
     copied = prompt[3:15]
     plain = greedy_decode(quantised, prompt, len(copied), forced=copied, draft_tokens=0)
     drafted = greedy_decode(quantised, prompt, len(copied), forced=copied)
     assert plain.steps == len(copied) - 1 and drafted.steps <= len(copied) // 3
-    for drafted_keys, plain_keys in zip(_keys(drafted.cache), _keys(plain.cache), strict=True):
-        assert torch.equal(drafted_keys, plain_keys)
     for drafted_layer, plain_layer in zip(drafted.cache.layers, plain.cache.layers, strict=True):
-        assert torch.equal(drafted_layer.values, plain_layer.values)
+        assert drafted_layer.keys.shape == plain_layer.keys.shape == (1, 2, len(prompt) + len(copied) - 1, 8)
+        # The first layer's keys come from the embeddings through 4-bit Linears, which compute
+        # each row on its own: the same bits. Later layers read attention outputs, whose float32
+        # sums over several rows may be ordered otherwise, and int8 rounding can carry that on.
+    assert torch.equal(drafted.cache.layers[0].keys, plain.cache.layers[0].keys)
 
 
 def test_a_forced_replay_makes_the_same_calls_and_checks_the_tokens(quantised) -> None:

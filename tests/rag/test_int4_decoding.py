@@ -250,3 +250,21 @@ def test_without_the_part_packages_the_decoding_weights_are_rounded_instead(tmp_
     with pytest.warns(UserWarning, match="rounded from the float weights"), q4k_source(entry, tmp_path) as q4k:
         assert q4k is None
     assert not list(tmp_path.iterdir())  # its temp folder is gone
+
+
+@pytest.mark.parametrize("rows", [2, 4, 8])
+def test_a_steps_few_query_rows_match_sdpa_with_the_causal_mask(rows) -> None:
+    """A decoding step with drafts: the last `rows` positions, causal among themselves, given as
+    transformers' bool mask or no mask at all."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    torch.manual_seed(3)
+    query, key, value = torch.randn(1, 12, rows, 64), torch.randn(1, 2, 50, 64), torch.randn(1, 2, 50, 64)
+    causal = torch.ones(rows, 50, dtype=torch.bool).tril(50 - rows)[None, None]
+    module = torch.nn.Module()
+    module.is_causal, module.num_key_value_groups = True, 6
+    want, _ = sdpa_attention_forward(module, query, key, value, causal, scaling=0.125)
+    for mask in (causal, None):
+        got, _ = decode_attention_forward(module, query, key, value, mask, scaling=0.125)
+        assert got.shape == want.shape == (1, rows, 12, 64)
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)  # float32 sums in another order
