@@ -104,13 +104,15 @@ def test_llama_cpp_child_runs_the_prompt_then_greedy_steps_and_reports_json(tmp_
 
 
 def test_llama_cpp_decodes_real_answers_token_by_token_and_with_the_same_drafts(tmp_path, monkeypatch):
-    import importlib
     import sys
 
     (tmp_path / "llama_cpp.py").write_text(FAKE_LLAMA_CPP)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "llama_cpp", raising=False)
-    fake = importlib.import_module("llama_cpp")
+    spec = importlib.util.spec_from_file_location("llama_cpp", tmp_path / "llama_cpp.py")
+    fake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fake)
+    # In sys.modules for this test only: a fake left there would make later tests (and
+    # find_spec) take it for an installed llama-cpp-python.
+    monkeypatch.setitem(sys.modules, "llama_cpp", fake)
     # The prompt already holds the answer (1, 2, 3 -> 4, 5, ...): drafts the model agrees with.
     answers = [{"prompt_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3], "new_tokens": 7}]
 
