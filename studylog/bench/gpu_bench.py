@@ -168,19 +168,22 @@ def _ask(service) -> object:
 def _warm_up(loaded) -> None:
     """One short generation: the first after loading pays one-time kernel and allocator set-up
     (on a GPU, cuBLAS handles and autotuning) that would otherwise land in time to first token."""
-    import torch
+    from studylog.rag.decoding import greedy_decode
 
-    inputs = torch.tensor([loaded.tokenizer("warm-up")["input_ids"]], device=loaded.model.device)
-    with torch.inference_mode():
-        loaded.model.generate(inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
-                              max_new_tokens=4, pad_token_id=loaded.tokenizer.eos_token_id)
+    greedy_decode(loaded.model, loaded.tokenizer("warm-up")["input_ids"], 4)
 
 
 def _throughput(loaded, prompt_ids: list[int], new_tokens: int, device: str) -> dict:
-    """Prefill and decoding rates of the bare model on `prompt_ids`, synchronised, best of two."""
+    """Prefill and decoding rates on `prompt_ids`, synchronised, best of two: the bare model's
+    prefill, and the app's decoding loop (studylog.rag.decoding: prompt-lookup drafts, the app's
+    end-of-turn ids held back until `new_tokens`)."""
     import torch
 
+    from studylog.rag.decoding import greedy_decode
+    from studylog.rag.generation import stop_ids_of
+
     model = loaded.model
+    stop_ids = stop_ids_of(model, loaded.tokenizer)
     inputs = torch.tensor([prompt_ids], device=model.device)
     mask = torch.ones_like(inputs)
 
@@ -189,9 +192,7 @@ def _throughput(loaded, prompt_ids: list[int], new_tokens: int, device: str) -> 
             model(input_ids=inputs, attention_mask=mask, use_cache=True, logits_to_keep=1)
 
     def generate() -> None:
-        with torch.inference_mode():
-            model.generate(inputs, attention_mask=mask, do_sample=False, max_new_tokens=new_tokens,
-                           min_new_tokens=new_tokens, pad_token_id=loaded.tokenizer.eos_token_id)
+        greedy_decode(model, prompt_ids, new_tokens, min_new_tokens=new_tokens, stop_ids=stop_ids)
 
     with _Phase(device) as phase:
         prefill_s = min(_timed(device, prefill) for _ in range(2))
