@@ -83,6 +83,11 @@ def decoding_in_int4() -> Iterator[None]:
         _DECODING.active = previous
 
 
+def decoding_active() -> bool:
+    """Whether this thread is inside `decoding_in_int4()`."""
+    return getattr(_DECODING, "active", False)
+
+
 class _QuantisedLinear(nn.Module):
     """int8 weight [out, in] + float32 per-channel scale [out] + optional float32 bias, and
     optionally 4-bit decoding weights: `decode_packed` uint8 [out, in/2] in the layout of this
@@ -144,6 +149,16 @@ class _QuantisedLinear(nn.Module):
             out = self._matmul(rows)
         if self.bias is not None:
             out = out + self.bias
+        return out.reshape(*x.shape[:-1], self.out_features)
+
+    def decode(self, x: torch.Tensor) -> torch.Tensor:
+        """`forward` inside `decoding_in_int4()` for at most `int4.MAX_DECODE_ROWS` rows of a
+        module with 4-bit weights, without its checks (the caller made them once per step):
+        x [..., in] float32, or already bfloat16 (what the kernel reads) -> [..., out] float32,
+        the same bits."""
+        out = int4.int4_matmul(x.reshape(-1, self.in_features), self.decode_packed, self.decode_scales)
+        if self.bias is not None:
+            out.add_(self.bias)
         return out.reshape(*x.shape[:-1], self.out_features)
 
     def _matmul(self, rows: torch.Tensor) -> torch.Tensor:
