@@ -8,8 +8,9 @@ cached tokens, medians of 6 x 10 interleaved steps): 62.7 -> 58.6 ms for 1 row a
 ms for 4 rows (`studylog bench ask` shows the effect on real answers).
 
 `decoding_step(model)` returns a step function that runs the model's own modules (embedding,
-norms, Linears, rotary embedding, `apply_rotary_pos_emb` of its modeling file, its registered
-attention function, cache update) in the order its forward does, so the logits are the same
+norms, Linears, rotary embedding, its registered attention function, cache update) in the order
+its forward does, with a few operations merged where that gives the same bits (RMSNorm as one
+`F.rms_norm`, the rotation of query and key heads in one pass), so the logits are the same
 bits as `model(...)` (tests/rag/test_decode_step.py) and attention recording, which wraps the
 attention function, sees the same calls. Architectures with anything else in their layers
 (query/key norms, sliding windows, other MLPs) get None, and callers use `model(...)`.
@@ -53,9 +54,9 @@ def decoding_step(model: nn.Module) -> StepFunction | None:
     if not all(hasattr(inner, name) for name in ("embed_tokens", "norm", "rotary_emb")):
         return None
     modeling = sys.modules[type(layers[0].self_attn).__module__]
-    rotate = getattr(modeling, "apply_rotary_pos_emb", None)
-    if rotate is None or not hasattr(modeling, "eager_attention_forward"):
+    if not hasattr(modeling, "eager_attention_forward"):
         return None
+    rotate = _rotate
     from transformers.masking_utils import create_causal_mask
     from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
@@ -75,7 +76,9 @@ def decoding_step(model: nn.Module) -> StepFunction | None:
             config=config, inputs_embeds=hidden, attention_mask=ones, cache=cache,
             position_ids=positions,
         )
-        cos, sin = rotary(hidden, positions)
+        cos, sin = rotary(hidden, positions)  # [1, T, D]
+        # Broadcast over the heads of [1, T, heads, D].
+        cos, rolled_sin = cos.unsqueeze(2), _rolled_sin(sin).unsqueeze(2)
         # Looked up per step: attention recording swaps the implementation around a decoding.
         attend = ALL_ATTENTION_FUNCTIONS.get_interface(
             config._attn_implementation, modeling.eager_attention_forward
@@ -87,10 +90,12 @@ def decoding_step(model: nn.Module) -> StepFunction | None:
             normed = layer.input_norm(hidden, float32)
             # q/k/v (and gate/up) share their input: converted to the kernel's bfloat16 once.
             normed16 = normed.to(torch.bfloat16) if in_int4 else None
-            query = layer.q(normed, normed16, in_int4).view(shape).transpose(1, 2)
-            key = layer.k(normed, normed16, in_int4).view(shape).transpose(1, 2)
+            query = layer.q(normed, normed16, in_int4).view(shape)
+            key = layer.k(normed, normed16, in_int4).view(shape)
             value = layer.v(normed, normed16, in_int4).view(shape).transpose(1, 2)
-            query, key = rotate(query, key, cos, sin)
+            # Query and key heads rotated together: [1, T, H + Hkv, D] -> [1, H + Hkv, T, D].
+            rotated = rotate(torch.cat((query, key), dim=2), cos, rolled_sin).transpose(1, 2)
+            query, key = rotated[:, : layer.heads], rotated[:, layer.heads :]
             key, value = cache.update(key, value, index)
             output, _ = attend(
                 layer.attention, query, key, value, mask, dropout=0.0, scaling=layer.scaling
@@ -119,6 +124,21 @@ def _plain_layer(layer: nn.Module) -> bool:
     has = has and hasattr(layer, "input_layernorm") and hasattr(layer, "post_attention_layernorm")
     extras = ("q_norm", "k_norm", "sliding_window")
     return has and not any(getattr(attention, name, None) is not None for name in extras)
+
+
+def _rolled_sin(sin: torch.Tensor) -> torch.Tensor:
+    """sin [..., D] -> [..., D] with its first half negated, for `_rotate`."""
+    half = sin.shape[-1] // 2
+    return torch.cat((-sin[..., :half], sin[..., half:]), dim=-1)
+
+
+def _rotate(x: torch.Tensor, cos: torch.Tensor, rolled_sin: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding (Su et al. 2021, "RoFormer", arXiv:2104.09864) as
+    transformers' `apply_rotary_pos_emb` computes it, x * cos + rotate_half(x) * sin with
+    rotate_half(x) = (-x2, x1), in 4 operations instead of 8 per tensor: (-x2) * s1 is
+    x2 * (-s1) to the bit (negation is exact), and (x2, x1) is x rolled by half its width.
+    x [..., D]; cos and rolled_sin (`_rolled_sin`) broadcast to it."""
+    return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * rolled_sin
 
 
 class _Linear:
@@ -161,6 +181,7 @@ class _Norm:
 @dataclass(frozen=True)
 class _Layer:
     attention: nn.Module
+    heads: int
     head_dim: int
     scaling: float
     input_norm: _Norm
@@ -178,7 +199,7 @@ class _Layer:
     def of(cls, layer: nn.Module) -> _Layer:
         attention, mlp = layer.self_attn, layer.mlp
         return cls(
-            attention, attention.head_dim, attention.scaling,
+            attention, attention.config.num_attention_heads, attention.head_dim, attention.scaling,
             _Norm(layer.input_layernorm),
             _Linear(attention.q_proj), _Linear(attention.k_proj), _Linear(attention.v_proj),
             _Linear(attention.o_proj),
