@@ -12,9 +12,9 @@ decoding, with fewer calls.
 Why it pays on CPU: a decoding step reads all weights once whatever its row count, and ATen's
 4-bit kernel handles up to 4 rows in one pass over them (measured on the 2-core CPU, a
 1536 x 8960 Linear: 0.38 ms for 1 row, 0.67 ms for 4, 1.31 ms for 5-8). A whole step of the 1.5B
-at ~1,000 cached tokens took 64, 79, 100 and 115 ms for 1-4 rows. Replaying the lookup over the
-answers of 8 real questions (453 tokens) with those step times predicted 21.4 tok/s against
-15.6 for plain greedy; `studylog bench ask` measures it.
+at ~1,000 cached tokens (studylog.rag.decode_step) took 59, 73, 88 and 104 ms for 1-4 rows.
+Replaying the lookup over the answers of 8 real questions (375 tokens) with those step times
+predicted 23.3 tok/s against 16.8 for plain greedy (NGRAMS); `studylog bench ask` measures it.
 
 Why a loop of our own instead of `generate(prompt_lookup_num_tokens=...)`: the attention panel
 re-runs an answer's decoding to show its rollout (studylog.attention.regenerate), and its rows
@@ -44,9 +44,13 @@ DRAFT_TOKENS = 3
 weights once for; a 5th row costs a second pass (module docstring)."""
 
 NGRAMS = (3, 2)
-"""n-gram sizes looked up, longest first. One repeated token predicts too little: in the
-replay of 8 answers (module docstring) lookup down to 1-grams predicted 19.6 tok/s, down to
-2-grams 21.4, and the latter was never slower than plain greedy on any of the 8."""
+"""n-gram sizes looked up, longest first; a match drafts at most as many tokens as its n-gram
+has. Replaying the lookup over 8 real answers (375 tokens; `studylog bench ask` decodes the same
+ones) with measured step times of the lean step (59, 73, 88, 104 ms for 1-4 rows at ~1,000
+cached tokens) predicted: 16.8 tok/s token by token, 22.3 drafting 3 after a 3- or 2-gram,
+23.3 drafting 3 after a 3-gram and 2 after a 2-gram (a 2-gram's third token was rarely right),
+23.0 with 1-grams drafting 1 as well, 22.0 with 1-grams drafting 2. One repeated token
+predicts too little to pay for its rows."""
 
 
 @dataclass
@@ -67,7 +71,8 @@ def drafts_for(
     ids: Sequence[int], stop_ids: Collection[int] = (), draft_tokens: int = DRAFT_TOKENS
 ) -> list[int]:
     """Prompt-lookup drafts that follow `ids`: the tokens after the earliest earlier occurrence
-    of its last 3 (else 2) tokens, at most `draft_tokens`, cut before any stop id.
+    of its last 3 (else 2) tokens, at most `draft_tokens` and at most the n-gram's length (see
+    NGRAMS), cut before any stop id.
 
     As transformers' `PromptLookupCandidateGenerator` (earliest match first), which also falls
     back to 1-grams and has no option against it; earliest beat latest in the simulation."""
@@ -81,7 +86,7 @@ def drafts_for(
         hits = np.flatnonzero((windows == sequence[-size:]).all(axis=1))
         if len(hits):
             start = int(hits[0]) + size
-            drafts = sequence[start : start + draft_tokens].tolist()
+            drafts = sequence[start : start + min(draft_tokens, size)].tolist()
             for index, token in enumerate(drafts):
                 if token in stop_ids:
                     return drafts[:index]

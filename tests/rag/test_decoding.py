@@ -13,7 +13,7 @@ from studylog.rag.int8 import quantize_int8_per_token
 from studylog.rag.loading import decoding_ready
 
 
-def test_drafts_follow_the_earliest_earlier_3_gram_else_2_gram() -> None:
+def test_drafts_follow_the_earliest_earlier_3_gram_else_2_gram_at_most_its_length() -> None:
     #          0  1  2  3  4  5  6  7  8  9 10 11
     ids = [1, 2, 3, 4, 5, 6, 9, 2, 3, 7, 1, 2, 3]
     assert drafts_for(ids, draft_tokens=3) == [4, 5, 6]  # 3-gram (1, 2, 3) at 0, not at 7
@@ -22,7 +22,8 @@ def test_drafts_follow_the_earliest_earlier_3_gram_else_2_gram() -> None:
     assert drafts_for([1, 2, 0, 5, 1, 2], stop_ids={0}) == []  # never past a stop id
     assert drafts_for([1, 2, 3, 0, 1, 2], stop_ids={0}) == [3]
     assert drafts_for([1, 2, 1, 2], draft_tokens=0) == []
-    assert drafts_for([1, 2, 3, 1, 2]) == [3, 1, 2]  # may run into the lookup's own tail
+    assert drafts_for([1, 2, 3, 1, 2]) == [3, 1]  # a 2-gram drafts at most 2
+    assert drafts_for([1, 2, 3, 4, 1, 2, 3]) == [4, 1, 2]  # may run into the lookup's own tail
 
 
 @pytest.fixture
