@@ -1,11 +1,12 @@
 """A decoding step of a Llama-style decoder (Qwen2, Llama) without transformers' per-call layers.
 
-A decoding step is 28 layers of a few rows each, so its small operations and Python calls cost
-as much as their arithmetic. `transformers`' forward adds, per step and layer, output
+A decoding step is 28 layers of a few rows each, so its small operations and Python calls are
+a fair share of its time. `transformers`' forward adds, per step and layer, output
 dataclasses, keyword plumbing, output-capture hooks and deprecation wrappers around the same
 operations. Measured on the 2-core CPU (1.5B, int8-per-token with 4-bit decoding weights, ~1,000
-cached tokens, medians of 6 x 10 interleaved steps): 62.7 -> 58.6 ms for 1 row and 104.6 -> 98.3
-ms for 4 rows (`studylog bench ask` shows the effect on real answers).
+cached tokens, fastest of 40 steps interleaved with the forward's, a one-off timing): 62.2 -> 59.3
+ms for 1 row and 105.0 -> 100.1 ms for 4 rows; `studylog bench ask` shows the effect on real
+answers. What remains is the 4-bit kernel (~45 ms for 1 row) and attention over the cache (~6 ms).
 
 `decoding_step(model)` returns a step function that runs the model's own modules (embedding,
 norms, Linears, rotary embedding, its registered attention function, cache update) in the order
