@@ -57,7 +57,6 @@ def decoding_step(model: nn.Module) -> StepFunction | None:
     modeling = sys.modules[type(layers[0].self_attn).__module__]
     if not hasattr(modeling, "eager_attention_forward"):
         return None
-    rotate = _rotate
     from transformers.masking_utils import create_causal_mask
     from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
@@ -95,7 +94,7 @@ def decoding_step(model: nn.Module) -> StepFunction | None:
             key = layer.k(normed, normed16, in_int4).view(shape)
             value = layer.v(normed, normed16, in_int4).view(shape).transpose(1, 2)
             # Query and key heads rotated together: [1, T, H + Hkv, D] -> [1, H + Hkv, T, D].
-            rotated = rotate(torch.cat((query, key), dim=2), cos, rolled_sin).transpose(1, 2)
+            rotated = _rotate(torch.cat((query, key), dim=2), cos, rolled_sin).transpose(1, 2)
             query, key = rotated[:, : layer.heads], rotated[:, layer.heads :]
             key, value = cache.update(key, value, index)
             output, _ = attend(
