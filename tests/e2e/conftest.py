@@ -110,7 +110,8 @@ def indexed_real_service(real_service):
 
 @dataclass
 class CliWithRealModel:
-    """What `studylog_cli` observed: the service's model loads, and forward passes of the model."""
+    """What `studylog_cli` observed: the service's model loads, and passes of the model (the
+    prompt's and each decoding step's)."""
 
     vault: Path
     load_calls: list[dict] = field(default_factory=list)
@@ -125,7 +126,9 @@ def studylog_cli(monkeypatch: pytest.MonkeyPatch, isolated_home: Path, real_home
 
     The CLI builds its own service from the settings; only `load_model` is answered with the
     session's already-loaded model, after checking the service asked for the default generator
-    from the session's model cache. Every forward pass of the model is counted.
+    from the session's model cache. Every pass of the model is counted at its input
+    embedding, which the prompt's `model(...)` and the lean decoding steps
+    (studylog.rag.decode_step, which skip `model.forward`) both call once.
     """
     from studylog.rag import loading
 
@@ -146,7 +149,9 @@ def studylog_cli(monkeypatch: pytest.MonkeyPatch, isolated_home: Path, real_home
         observed.forward_calls += 1
 
     monkeypatch.setattr(loading, "load_model", shared_load)
-    handle = loaded.model.register_forward_pre_hook(count_forward, with_kwargs=True)
+    handle = loaded.model.get_input_embeddings().register_forward_pre_hook(
+        count_forward, with_kwargs=True
+    )
     try:
         yield observed
     finally:
