@@ -75,7 +75,7 @@ def decoding_in_int4() -> Iterator[None]:
     of `studylog.rag.decoding.greedy_decode`, which enters the block around those calls only.
     Prompts, replays and everything outside the block stay on the exact, token-independent int8
     path, even a one-row chunk of a replay."""
-    previous = getattr(_DECODING, "active", False)
+    previous = decoding_active()
     _DECODING.active = True
     try:
         yield
@@ -142,11 +142,10 @@ class _QuantisedLinear(nn.Module):
         if (
             self.decode_packed is not None
             and rows.shape[0] <= int4.MAX_DECODE_ROWS
-            and getattr(_DECODING, "active", False)
+            and decoding_active()
         ):
-            out = int4.int4_matmul(rows, self.decode_packed, self.decode_scales)
-        else:
-            out = self._matmul(rows)
+            return self.decode(rows).reshape(*x.shape[:-1], self.out_features)
+        out = self._matmul(rows)
         if self.bias is not None:
             out = out + self.bias
         return out.reshape(*x.shape[:-1], self.out_features)
